@@ -1,0 +1,186 @@
+/* async-signal-safe: audit_sink_write(), audit_sink_claims() and the
+ * counters; the open/relocate paths run only in ordinary context. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jsonw.h"
+#include "sink.h"
+
+static atomic_int log_fd = -1;
+/* Writers in flight: relocation waits for them so that no write started on
+ * the old number can land in the program's file after it takes the number. */
+static atomic_int inflight;
+static atomic_ullong n_events, n_dropped, n_dropped_bytes;
+static atomic_int last_err;
+
+int audit_sink_expand(const char *tmpl, pid_t pid, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (const char *p = tmpl; *p; p++) {
+		char num[24];
+		size_t n = 1;
+		const char *add = p;
+
+		if (p[0] == '%' && p[1] == 'p') {
+			n = audit_fmt_u64(num, (unsigned long long)pid);
+			add = num;
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			p++;
+		}
+		if (o + n >= outlen)
+			return -ENAMETOOLONG;
+		memcpy(out + o, add, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* The lowest free descriptor at or above a base well clear of the ones
+ * programs use, kept under the soft limit. */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	int base = AUDIT_SINK_FD_BASE, nfd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur <= (rlim_t)base)
+		base = rl.rlim_cur > 16 ? (int)rl.rlim_cur - 16 : 3;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, base);
+	if (nfd < 0)
+		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return nfd;
+}
+
+int audit_sink_open(const char *tmpl, char *path_out, size_t outlen)
+{
+	int fd, hi, err;
+	bool to_stderr = strcmp(tmpl, "stderr") == 0;
+
+	if (to_stderr) {
+		if (outlen < sizeof "stderr")
+			return -ENAMETOOLONG;
+		memcpy(path_out, "stderr", sizeof "stderr");
+		fd = 2;
+	} else {
+		err = audit_sink_expand(tmpl, getpid(), path_out, outlen);
+		if (err)
+			return err;
+		fd = open(path_out, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+			  O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd < 0)
+			return -errno;
+	}
+	hi = move_high(fd);
+	err = errno;
+	if (!to_stderr)
+		close(fd);
+	if (hi < 0)
+		return -err;
+	atomic_store(&log_fd, hi);
+	return 0;
+}
+
+void audit_sink_detach(int (*real_close)(int))
+{
+	int fd = atomic_exchange(&log_fd, -1);
+
+	if (fd >= 0 && real_close)
+		real_close(fd);
+}
+
+bool audit_sink_active(void)
+{
+	return atomic_load(&log_fd) >= 0;
+}
+
+int audit_sink_fd(void)
+{
+	return atomic_load(&log_fd);
+}
+
+bool audit_sink_claims(int fd)
+{
+	return fd >= 0 && fd == atomic_load(&log_fd);
+}
+
+int audit_sink_relocate(int (*real_close)(int))
+{
+	int old = atomic_load(&log_fd), nfd;
+
+	if (old < 0)
+		return 0;
+	nfd = fcntl(old, F_DUPFD_CLOEXEC, AUDIT_SINK_FD_BASE);
+	if (nfd < 0)
+		nfd = fcntl(old, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0)
+		return -errno;
+	atomic_store(&log_fd, nfd);
+	/* A writer that loaded `old` is counted in `inflight`; one that starts
+	 * now loads `nfd`.  Writers never block, so this wait is short. */
+	while (atomic_load(&inflight) > 0)
+		sched_yield();
+	real_close(old);
+	return 0;
+}
+
+static void drop(size_t len, int err)
+{
+	atomic_fetch_add(&n_dropped, 1);
+	atomic_fetch_add(&n_dropped_bytes, len);
+	atomic_store(&last_err, err);
+}
+
+/* One write(2) per line on an O_APPEND descriptor: regular-file appends
+ * are atomic with respect to each other, so lines from threads and forked
+ * children sharing the file never interleave.  A short write (disk full
+ * mid-line) leaves a cut line, which readers reject by position; it is
+ * counted as dropped. */
+bool audit_sink_write(const char *line, size_t len)
+{
+	int saved = errno, fd;
+	ssize_t n;
+
+	atomic_fetch_add(&inflight, 1);
+	fd = atomic_load(&log_fd);
+	if (fd < 0) {
+		atomic_fetch_sub(&inflight, 1);
+		return false;
+	}
+	do
+		n = write(fd, line, len);
+	while (n < 0 && errno == EINTR);
+	atomic_fetch_sub(&inflight, 1);
+	if (n == (ssize_t)len)
+		atomic_fetch_add(&n_events, 1);
+	else
+		drop(len, n < 0 ? errno : ENOSPC);
+	errno = saved;
+	return n == (ssize_t)len;
+}
+
+void audit_sink_stats(struct audit_sink_stats *out)
+{
+	out->events = atomic_load(&n_events);
+	out->dropped = atomic_load(&n_dropped);
+	out->dropped_bytes = atomic_load(&n_dropped_bytes);
+	out->last_errno = atomic_load(&last_err);
+}
+
+void audit_sink_reset_stats(void)
+{
+	atomic_store(&n_events, 0);
+	atomic_store(&n_dropped, 0);
+	atomic_store(&n_dropped_bytes, 0);
+	atomic_store(&last_err, 0);
+}

@@ -1,0 +1,52 @@
+/* async-signal-safe (audit_sink_write and the counters; opening is not)
+ *
+ * The log file.  It lives inside a program that may close every descriptor
+ * or dup2() over ours, so it sits at a high descriptor, close-on-exec, and
+ * the shim's close/dup2/dup3/close_range/closefrom wrappers ask
+ * audit_sink_claims() before touching a descriptor. */
+#ifndef SIGSHIM_SINK_H
+#define SIGSHIM_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct audit_sink_stats {
+	unsigned long long events;         /* lines written whole */
+	unsigned long long dropped;        /* lines lost */
+	unsigned long long dropped_bytes;
+	int last_errno;                    /* why the last line was lost */
+};
+
+/* Descriptor numbers at or above this are where the log lives. */
+#define AUDIT_SINK_FD_BASE 1000
+
+/* Expands %p (pid) and %% in `tmpl` into `out`.  Returns 0 or -ENAMETOOLONG. */
+int audit_sink_expand(const char *tmpl, pid_t pid, char *out, size_t outlen);
+
+/* Opens the log: "stderr" means a duplicate of descriptor 2, anything else is
+ * a path template.  Returns 0 or -errno; *path_out gets the expanded path. */
+int audit_sink_open(const char *tmpl, char *path_out, size_t outlen);
+
+/* Forgets the log without closing it (a forked child that must open its
+ * own) or closes it (real close given, so the shim's wrapper is bypassed). */
+void audit_sink_detach(int (*real_close)(int));
+
+bool audit_sink_active(void);
+int audit_sink_fd(void);
+
+/* true when `fd` is the log's descriptor. */
+bool audit_sink_claims(int fd);
+
+/* Moves the log to another descriptor so the program can have `fd` (which
+ * it is about to dup2() onto).  Waits for writes in flight on the old one,
+ * then closes it.  Returns 0 or -errno. */
+int audit_sink_relocate(int (*real_close)(int));
+
+/* Writes one whole line, or counts it as dropped.  Returns true on success. */
+bool audit_sink_write(const char *line, size_t len);
+
+void audit_sink_stats(struct audit_sink_stats *out);
+void audit_sink_reset_stats(void);
+
+#endif

@@ -1,0 +1,252 @@
+/* Start-up, fork and exit.
+ *
+ * shim_init() runs from our constructor, or earlier from the first wrapper
+ * called (another preloaded library's constructor may call sigaction before
+ * ours has run).  A bad SIGSHIM_OPTIONS or an unusable log_path stops the
+ * program with status 2 before main: a CI run with a typo must not pass
+ * silently. */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backtrace.h"
+#include "decode.h"
+#include "shim.h"
+#include "sink.h"
+
+struct shim_state shim;
+
+static atomic_int init_state;          /* 0 none, 1 running, 2 done */
+static SHIM_TLS int init_owner;
+
+bool shim_ready(void)
+{
+	return atomic_load(&init_state) == 2;
+}
+
+static void fatal(const char *msg)
+{
+	(void)!write(2, msg, strlen(msg));
+	(void)!write(2, "\n", 1);
+	_exit(2);
+}
+
+static void parse_options(void)
+{
+	char err[512];
+	const char *env = getenv("SIGSHIM_OPTIONS");
+
+	shim_options_default(&shim.opt);
+	if (env && shim_options_parse(&shim.opt, env, err, sizeof err) < 0)
+		fatal(err);
+	if (shim.opt.help)
+		(void)!write(2, shim_options_help(), strlen(shim_options_help()));
+}
+
+static void find_self(void)
+{
+	struct audit_module m;
+
+	if (audit_module_find((uintptr_t)shim_init, &m) == 0) {
+		shim.self_lo = m.start;
+		shim.self_hi = m.end;
+	}
+}
+
+/* Returns 0, or -errno. */
+static int open_log(void)
+{
+	if (!shim.opt.log_path[0])
+		return 0;
+	return audit_sink_open(shim.opt.log_path, shim.log_path, sizeof shim.log_path);
+}
+
+static void options_object(struct jw *w)
+{
+	audit_jw_obj_begin(w, "options");
+	audit_jw_str(w, "mode", shim_mode_name(shim.opt.mode));
+	audit_jw_str(w, "log_path", shim.opt.log_path);
+	audit_jw_uint(w, "backtrace", shim.opt.backtrace);
+	audit_jw_str(w, "rule_install_off_main", shim_policy_name(shim.opt.rule_install_off_main));
+	audit_jw_int(w, "exitcode", shim.opt.exitcode);
+	audit_jw_bool(w, "halt_on_violation", shim.opt.halt_on_violation);
+	audit_jw_str(w, "report", shim.opt.report == SHIM_REPORT_STDERR ? "stderr" : "off");
+	audit_jw_end(w);
+}
+
+static void write_start_event(void)
+{
+	struct shim_ev e;
+	char exe[1024];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	exe[n > 0 ? n : 0] = '\0';
+	shim_ev_begin(&e, "sigshim.start");
+	audit_jw_str(&e.w, "version", SIGSHIM_VERSION);
+	options_object(&e.w);
+	audit_jw_str(&e.w, "exe", exe);
+	audit_jw_str(&e.w, "argv0", program_invocation_name);
+	audit_jw_int(&e.w, "ppid", getppid());
+	audit_jw_int(&e.w, "main_tid", shim.pid);
+	if (shim.main_thread_known)
+		audit_jw_uint(&e.w, "main_thread_id", (unsigned long long)shim.main_thread);
+	if (shim.forked)
+		audit_jw_bool(&e.w, "forked", true);
+	e.nbt = 0;
+	shim_ev_commit(&e);
+}
+
+static void after_fork_child(void);
+
+static void do_init(void)
+{
+	int err;
+
+	shim_real_init();
+	shim.pid = getpid();
+	if (shim_gettid() == shim.pid) {
+		shim.main_thread = pthread_self();
+		shim.main_thread_known = true;
+	}
+	parse_options();
+	if (getauxval(AT_SECURE) && shim.opt.log_path[0] && strcmp(shim.opt.log_path, "stderr")) {
+		static const char msg[] = "sigshim: secure execution (setuid/setgid): "
+					  "log_path from the environment ignored, no log written\n";
+		(void)!write(2, msg, sizeof msg - 1);
+		shim.opt.log_path[0] = '\0';
+	}
+	find_self();
+	err = open_log();
+	if (err < 0) {
+		char msg[SHIM_PATH_MAX + 200];
+
+		snprintf(msg, sizeof msg, "sigshim: cannot open log_path '%s': %s",
+			 shim.opt.log_path, strerror(-err));
+		fatal(msg);
+	}
+	if (shim.opt.backtrace)
+		audit_backtrace_init();
+	pthread_atfork(NULL, NULL, after_fork_child);
+	write_start_event();
+}
+
+void shim_init(void)
+{
+	int expected = 0;
+
+	if (__builtin_expect(atomic_load(&init_state) == 2, 1))
+		return;
+	if (atomic_compare_exchange_strong(&init_state, &expected, 1)) {
+		init_owner = 1;
+		do_init();
+		init_owner = 0;
+		atomic_store(&init_state, 2);
+		return;
+	}
+	/* Re-entered from our own init (a handler on this thread): go on
+	 * with what is set up; another thread: wait, init is short. */
+	while (!init_owner && atomic_load(&init_state) != 2)
+		sched_yield();
+}
+
+__attribute__((constructor)) static void shim_ctor(void)
+{
+	int busy = shim_busy;
+
+	shim_busy = 1;
+	shim_init();
+	shim_busy = busy;
+}
+
+/* The child has one thread, the one that forked: it is the main thread
+ * now (Python's rule follows).  With %p in log_path it opens its own log. */
+static void after_fork_child(void)
+{
+	int busy = shim_busy;
+
+	shim_busy = 1;
+	shim.pid = getpid();
+	shim.main_thread = pthread_self();
+	shim.main_thread_known = true;
+	shim.forked = true;
+	shim_event_reset_seq();
+	audit_sink_reset_stats();
+	audit_modules_reset();
+	shim_dispositions_after_fork();
+	if (strstr(shim.opt.log_path, "%p")) {
+		audit_sink_detach(REAL(close));
+		if (open_log() < 0) {
+			static const char msg[] = "sigshim: forked child cannot open its log; "
+						  "its events are not recorded\n";
+			(void)!write(2, msg, sizeof msg - 1);
+		}
+	}
+	write_start_event();
+	shim_busy = busy;
+}
+
+static void say_lost(const struct audit_sink_stats *st)
+{
+	char msg[SHIM_PATH_MAX + 256];
+
+	snprintf(msg, sizeof msg,
+		 "sigshim: %llu audit event(s) (%llu bytes) could not be written to '%s': %s\n",
+		 st->dropped, st->dropped_bytes, shim.log_path, strerror(st->last_errno));
+	(void)!write(2, msg, strlen(msg));
+}
+
+static void say_if_vanished(void)
+{
+	struct stat sb;
+	char msg[SHIM_PATH_MAX + 200];
+	int fd = audit_sink_fd();
+
+	if (fd < 0 || strcmp(shim.log_path, "stderr") == 0 || fstat(fd, &sb) < 0 || sb.st_nlink > 0)
+		return;
+	snprintf(msg, sizeof msg,
+		 "sigshim: log file '%s' was deleted while the program ran; its events are lost\n",
+		 shim.log_path);
+	(void)!write(2, msg, strlen(msg));
+}
+
+void shim_write_exit_event(void)
+{
+	struct audit_sink_stats st;
+	struct shim_ev e;
+
+	audit_sink_stats(&st);
+	shim_ev_begin(&e, "sigshim.exit");
+	audit_jw_uint(&e.w, "events", st.events);
+	audit_jw_uint(&e.w, "dropped", st.dropped);
+	audit_jw_uint(&e.w, "dropped_bytes", st.dropped_bytes);
+	audit_jw_uint(&e.w, "truncated", shim_event_truncated());
+	audit_jw_uint(&e.w, "violations", shim_violations());
+	e.nbt = 0;
+	shim_ev_commit(&e);
+	audit_sink_stats(&st);
+	if (st.dropped)
+		say_lost(&st);
+	say_if_vanished();
+}
+
+__attribute__((destructor)) static void shim_dtor(void)
+{
+	int busy = shim_busy;
+
+	if (!shim_ready())
+		return;
+	shim_busy = 1;
+	if (audit_sink_active())
+		shim_write_exit_event();
+	shim_busy = busy;
+	if (shim.opt.exitcode >= 0 && shim_violations() > 0)
+		_exit(shim.opt.exitcode);
+}

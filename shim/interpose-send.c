@@ -1,0 +1,184 @@
+/* Entry points that send signals.  The event is written after the real
+ * call returns, so a signal the caller sends to itself (raise, kill of its
+ * own pid) shows its signal.received line first; seq and ts order them. */
+#include "config.h"
+
+#include <errno.h>
+
+#include "decode.h"
+#include "shim.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static void send_event(struct shim_ev *e, const char *name, pthread_t target, int sig)
+{
+	shim_ev_begin(e, name);
+	shim_ev_thread_sig(e, target, sig);
+}
+
+static int pthread_kill_common(int (*real)(pthread_t, int), const char *version,
+			       pthread_t thread, int sig)
+{
+	struct shim_ev e;
+	int r, err = errno;
+
+	if (!shim_enter())
+		return real(thread, sig);
+	shim_init();
+	shim_ev_prepare(&e);
+	r = real(thread, sig);
+	/* thread_id is the target, as in Python's audit event
+	 * signal.pthread_kill(thread_id, signalnum). */
+	send_event(&e, "signal.pthread_kill", thread, sig);
+	audit_jw_uint(&e.w, "caller_thread_id", (unsigned long long)pthread_self());
+	audit_jw_str(&e.w, "version", version);
+	shim_ev_result_code(&e, r);
+	shim_ev_commit(&e);
+	shim_leave();
+	errno = err;
+	return r;
+}
+
+int shim_pthread_kill_234(pthread_t thread, int sig);
+int shim_pthread_kill_225(pthread_t thread, int sig);
+
+__asm__(".symver shim_pthread_kill_234, pthread_kill@@GLIBC_2.34");
+EXPORT int shim_pthread_kill_234(pthread_t thread, int sig)
+{
+	return pthread_kill_common(REAL(pthread_kill), "GLIBC_2.34", thread, sig);
+}
+
+__asm__(".symver shim_pthread_kill_225, pthread_kill@GLIBC_2.2.5");
+EXPORT int shim_pthread_kill_225(pthread_t thread, int sig)
+{
+	return pthread_kill_common(REAL(pthread_kill_225), "GLIBC_2.2.5", thread, sig);
+}
+
+static int pthread_sigqueue_common(int (*real)(pthread_t, int, const union sigval),
+				   const char *version, pthread_t thread, int sig,
+				   const union sigval value)
+{
+	struct shim_ev e;
+	int r, err = errno;
+
+	if (!shim_enter())
+		return real(thread, sig, value);
+	shim_init();
+	shim_ev_prepare(&e);
+	r = real(thread, sig, value);
+	send_event(&e, "signal.pthread_sigqueue", thread, sig);
+	audit_jw_uint(&e.w, "caller_thread_id", (unsigned long long)pthread_self());
+	audit_jw_str(&e.w, "version", version);
+	audit_jw_int(&e.w, "value", (long long)(intptr_t)value.sival_ptr);
+	shim_ev_result_code(&e, r);
+	shim_ev_commit(&e);
+	shim_leave();
+	errno = err;
+	return r;
+}
+
+int shim_pthread_sigqueue_234(pthread_t thread, int sig, const union sigval value);
+int shim_pthread_sigqueue_211(pthread_t thread, int sig, const union sigval value);
+
+__asm__(".symver shim_pthread_sigqueue_234, pthread_sigqueue@@GLIBC_2.34");
+EXPORT int shim_pthread_sigqueue_234(pthread_t thread, int sig, const union sigval value)
+{
+	return pthread_sigqueue_common(REAL(pthread_sigqueue), "GLIBC_2.34", thread, sig, value);
+}
+
+__asm__(".symver shim_pthread_sigqueue_211, pthread_sigqueue@GLIBC_2.11");
+EXPORT int shim_pthread_sigqueue_211(pthread_t thread, int sig, const union sigval value)
+{
+	return pthread_sigqueue_common(REAL(pthread_sigqueue_211), "GLIBC_2.11", thread, sig, value);
+}
+
+static int raise_common(int (*real)(int), const char *name, int sig)
+{
+	struct shim_ev e;
+	int r, err;
+
+	if (!shim_enter())
+		return real(sig);
+	shim_init();
+	shim_ev_prepare(&e);
+	r = real(sig);
+	err = errno;
+	send_event(&e, name, pthread_self(), sig);
+	shim_ev_result_errno(&e, r, err);
+	shim_ev_commit(&e);
+	shim_leave();
+	errno = err;
+	return r;
+}
+
+EXPORT int raise(int sig)
+{
+	return raise_common(REAL(raise), "signal.raise", sig);
+}
+
+EXPORT int gsignal(int sig)
+{
+	return raise_common(REAL(gsignal), "signal.gsignal", sig);
+}
+
+EXPORT int kill(pid_t pid, int sig)
+{
+	struct shim_ev e;
+	int r, err;
+
+	if (!shim_enter())
+		return REAL(kill)(pid, sig);
+	shim_init();
+	shim_ev_prepare(&e);
+	r = REAL(kill)(pid, sig);
+	err = errno;
+	send_event(&e, "signal.kill", pthread_self(), sig);
+	audit_jw_int(&e.w, "target_pid", pid);
+	shim_ev_result_errno(&e, r, err);
+	shim_ev_commit(&e);
+	shim_leave();
+	errno = err;
+	return r;
+}
+
+EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
+{
+	struct shim_ev e;
+	int r, err;
+
+	if (!shim_enter())
+		return REAL(tgkill)(tgid, tid, sig);
+	shim_init();
+	shim_ev_prepare(&e);
+	r = REAL(tgkill)(tgid, tid, sig);
+	err = errno;
+	send_event(&e, "signal.tgkill", pthread_self(), sig);
+	audit_jw_int(&e.w, "target_tgid", tgid);
+	audit_jw_int(&e.w, "target_tid", tid);
+	shim_ev_result_errno(&e, r, err);
+	shim_ev_commit(&e);
+	shim_leave();
+	errno = err;
+	return r;
+}
+
+EXPORT int sigqueue(pid_t pid, int sig, const union sigval value)
+{
+	struct shim_ev e;
+	int r, err;
+
+	if (!shim_enter())
+		return REAL(sigqueue)(pid, sig, value);
+	shim_init();
+	shim_ev_prepare(&e);
+	r = REAL(sigqueue)(pid, sig, value);
+	err = errno;
+	send_event(&e, "signal.sigqueue", pthread_self(), sig);
+	audit_jw_int(&e.w, "target_pid", pid);
+	audit_jw_int(&e.w, "value", (long long)(intptr_t)value.sival_ptr);
+	shim_ev_result_errno(&e, r, err);
+	shim_ev_commit(&e);
+	shim_leave();
+	errno = err;
+	return r;
+}

@@ -1,0 +1,167 @@
+/* Internal interfaces of libsigshim.so.  Nothing here is exported: the
+ * version script (sigshim.map) lists the only public names, which are the
+ * interposed libc functions themselves. */
+#ifndef SIGSHIM_SHIM_H
+#define SIGSHIM_SHIM_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "jsonw.h"
+#include "options.h"
+
+#define SHIM_NSIG 65   /* kernel signals are 1..64 on x86_64 */
+
+typedef void (*shim_handler_t)(int);
+
+/* The real libc functions, found with dlsym(RTLD_NEXT) / dlvsym. */
+struct shim_real {
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
+	int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);        /* @@GLIBC_2.32 */
+	int (*pthread_sigmask_225)(int, const sigset_t *, sigset_t *);    /* @GLIBC_2.2.5 */
+	int (*pthread_kill)(pthread_t, int);                               /* @@GLIBC_2.34 */
+	int (*pthread_kill_225)(pthread_t, int);                           /* @GLIBC_2.2.5 */
+	int (*pthread_sigqueue)(pthread_t, int, const union sigval);       /* @@GLIBC_2.34 */
+	int (*pthread_sigqueue_211)(pthread_t, int, const union sigval);   /* @GLIBC_2.11 */
+	int (*raise)(int);
+	int (*gsignal)(int);
+	int (*kill)(pid_t, int);
+	int (*tgkill)(pid_t, pid_t, int);
+	int (*sigqueue)(pid_t, int, const union sigval);
+	int (*sigpause)(int);
+	int (*__sigpause)(int, int);
+	int (*__xpg_sigpause)(int);
+	int (*sigsuspend)(const sigset_t *);
+	shim_handler_t (*signal)(int, shim_handler_t);
+	shim_handler_t (*bsd_signal)(int, shim_handler_t);
+	shim_handler_t (*ssignal)(int, shim_handler_t);
+	shim_handler_t (*sysv_signal)(int, shim_handler_t);
+	shim_handler_t (*__sysv_signal)(int, shim_handler_t);
+	shim_handler_t (*sigset)(int, shim_handler_t);
+	int (*sighold)(int);
+	int (*sigrelse)(int);
+	int (*sigignore)(int);
+	int (*siginterrupt)(int, int);
+	int (*close)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*close_range)(unsigned, unsigned, int);
+	void (*closefrom)(int);
+};
+
+extern struct shim_real shim_real;
+void shim_real_init(void);
+
+/* REAL(f): the real libc `f`, resolving every symbol on first use.  Wrappers
+ * may run before our constructor (another preloaded library's constructor
+ * calling sigaction), so nothing may assume init has happened. */
+#define REAL(f) (__builtin_expect(shim_real.f != NULL, 1) ? shim_real.f : (shim_real_init(), shim_real.f))
+
+/* Process-wide state, set up by shim_init(). */
+struct shim_state {
+	struct shim_options opt;
+	pid_t pid;
+	pthread_t main_thread;
+	bool main_thread_known;
+	bool forked;
+	char log_path[4096];
+	uintptr_t self_lo, self_hi;       /* our own text, left out of backtraces */
+};
+extern struct shim_state shim;
+
+/* Full initialisation (options, log, start event); idempotent, and safe to
+ * call from any wrapper. */
+void shim_init(void);
+bool shim_ready(void);
+
+/* Per-thread state.  Initial-exec TLS: a preloaded object has room in the
+ * static TLS block, and IE access never calls into the loader, so it is
+ * safe inside signal handlers. */
+#define SHIM_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* The guard that keeps the shim's own libc calls (and libunwind's) from
+ * being intercepted and audited again. */
+extern SHIM_TLS int shim_busy;
+static inline bool shim_enter(void)
+{
+	if (shim_busy)
+		return false;
+	shim_busy = 1;
+	return true;
+}
+static inline void shim_leave(void)
+{
+	shim_busy = 0;
+}
+
+pid_t shim_gettid(void);
+bool shim_is_main_thread(void);
+
+/* Handler nesting on this thread.  Entries are dropped when the stack has
+ * unwound past them (a handler that left with siglongjmp). */
+void shim_handler_enter(void);
+void shim_handler_leave(void);
+bool shim_in_handler(void);
+
+/* Events.  A call event is built in three steps so that backtrace module
+ * lines are written before the event that refers to them. */
+struct shim_ev {
+	struct jw w;
+	uintptr_t bt[64];
+	int nbt;
+	char buf[4096];
+};
+
+/* Captures the call-site backtrace (when enabled and not in a handler).  To
+ * be called at the top of a wrapper. */
+void shim_ev_prepare(struct shim_ev *e);
+/* Starts the line: v, seq, ts, pid, tid, event. */
+void shim_ev_begin(struct shim_ev *e, const char *event);
+/* thread_id, signalnum, signame, main, in_handler. */
+void shim_ev_thread_sig(struct shim_ev *e, pthread_t thread_id, int sig);
+/* ret / error / errno of an errno-style call. */
+void shim_ev_result_errno(struct shim_ev *e, long ret, int err);
+/* ret / error / errno of a pthread-style call (returns the error). */
+void shim_ev_result_code(struct shim_ev *e, int code);
+/* Adds bt, finishes and writes the line. */
+void shim_ev_commit(struct shim_ev *e);
+
+/* A small line written from signal context (no backtrace). */
+struct shim_ev_small {
+	struct jw w;
+	char buf[768];
+};
+void shim_evs_begin(struct shim_ev_small *e, const char *event);
+void shim_evs_commit(struct shim_ev_small *e);
+void shim_event_reset_seq(void);
+unsigned long long shim_event_truncated(void);
+
+/* Dispositions: the program's view of each signal, and installation of the
+ * trampoline in its place. */
+int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact);
+bool shim_is_function(shim_handler_t h);
+void shim_trampoline(int sig, siginfo_t *si, void *uc);
+shim_handler_t shim_user_handler(shim_handler_t kernel_h, int sig);
+/* The trampoline's address as a plain handler, for comparisons. */
+shim_handler_t shim_trampoline_as_handler(void);
+void shim_dispositions_after_fork(void);
+
+/* siginterrupt()'s set, which decides signal()'s SA_RESTART as in glibc. */
+bool shim_sigintr_has(int sig);
+void shim_sigintr_set(int sig, bool interrupt);
+
+/* Policy (mode=enforce). */
+const char *shim_policy_install(bool *deny);
+void shim_policy_fields(struct shim_ev *e, const char *rule, bool deny);
+void shim_policy_after(const char *rule, const char *func, int sig);
+/* Violations recorded so far (mode=enforce). */
+unsigned long long shim_violations(void);
+
+/* Exit-time report. */
+void shim_write_exit_event(void);
+
+#endif

@@ -1,0 +1,72 @@
+/* async-signal-safe
+ *
+ * Per-thread facts: kernel tid (cached), main-thread test, and handler
+ * nesting.  Python's rule, "main thread", is the thread whose tid equals
+ * the pid: that also makes the forking thread the main thread of a child,
+ * as in CPython. */
+#include "config.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+SHIM_TLS int shim_busy;
+static SHIM_TLS pid_t cached_tid;
+static SHIM_TLS pid_t cached_tid_pid;
+
+#define MAX_NEST 16
+static SHIM_TLS uintptr_t handler_sp[MAX_NEST];
+static SHIM_TLS int handler_depth;
+
+pid_t shim_gettid(void)
+{
+	/* The pid check makes the cache right in a forked child, where the
+	 * forking thread keeps its TLS but has a new tid. */
+	if (cached_tid == 0 || cached_tid_pid != shim.pid) {
+		cached_tid = (pid_t)syscall(SYS_gettid);
+		cached_tid_pid = shim.pid;
+	}
+	return cached_tid;
+}
+
+bool shim_is_main_thread(void)
+{
+	return shim_gettid() == shim.pid;
+}
+
+static uintptr_t current_sp(void)
+{
+	return (uintptr_t)__builtin_frame_address(0);
+}
+
+void shim_handler_enter(void)
+{
+	if (handler_depth < MAX_NEST)
+		handler_sp[handler_depth] = current_sp();
+	handler_depth++;
+}
+
+void shim_handler_leave(void)
+{
+	if (handler_depth > 0)
+		handler_depth--;
+}
+
+/* A handler that left by siglongjmp never called leave(): its entry is
+ * stale once the stack pointer is above (older than) the handler's frame,
+ * or far away from it (back from an alternate signal stack). */
+bool shim_in_handler(void)
+{
+	uintptr_t sp = current_sp();
+
+	while (handler_depth > 0) {
+		int top = handler_depth < MAX_NEST ? handler_depth - 1 : MAX_NEST - 1;
+		uintptr_t hsp = handler_sp[top];
+
+		if (sp <= hsp && hsp - sp < (8u << 20))
+			return true;
+		handler_depth--;
+	}
+	return false;
+}

@@ -1,0 +1,151 @@
+/* The log sink: path expansion, opening rules, relocation, counting of
+ * lost lines. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sink.h"
+#include "unit.h"
+
+START_TEST(expand)
+{
+	char out[64];
+
+	ASSERT_INT_EQ(audit_sink_expand("/tmp/log.%p.jsonl", 4242, out, sizeof out), 0);
+	ASSERT_STR_EQ(out, "/tmp/log.4242.jsonl");
+	ASSERT_INT_EQ(audit_sink_expand("a%%p-%p%", 7, out, sizeof out), 0);
+	ASSERT_STR_EQ(out, "a%p-7%");
+	ASSERT_INT_EQ(audit_sink_expand("0123456789%p", 123456, out, 12), -ENAMETOOLONG);
+}
+END_TEST
+
+static char *tmpdir(void)
+{
+	static char dir[] = "/tmp/sigshim-sink-XXXXXX";
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	return dir;
+}
+
+START_TEST(open_and_write)
+{
+	char path[256], got[256], buf[64];
+	struct audit_sink_stats st;
+	struct stat sb;
+	int fd, flags;
+
+	snprintf(path, sizeof path, "%s/l.%%p.jsonl", tmpdir());
+	ASSERT_INT_EQ(audit_sink_open(path, got, sizeof got), 0);
+	fd = audit_sink_fd();
+	ASSERT_TRUE(fd >= AUDIT_SINK_FD_BASE);
+	flags = fcntl(fd, F_GETFD);
+	ASSERT_TRUE(flags & FD_CLOEXEC);
+	ASSERT_TRUE((fcntl(fd, F_GETFL) & O_APPEND) != 0);
+	ASSERT_INT_EQ(stat(got, &sb), 0);
+	ASSERT_UINT_EQ(sb.st_mode & 0777, 0600);
+	ASSERT_TRUE(audit_sink_claims(fd));
+	ASSERT_FALSE(audit_sink_claims(fd - 1));
+	ASSERT_TRUE(audit_sink_write("{\"a\":1}\n", 8));
+	audit_sink_stats(&st);
+	ASSERT_UINT_EQ(st.events, 1);
+	fd = open(got, O_RDONLY);
+	ASSERT_INT_EQ(read(fd, buf, sizeof buf), 8);
+	close(fd);
+}
+END_TEST
+
+START_TEST(refuses_symlink)
+{
+	char path[256], got[256];
+	const char *d = tmpdir();
+
+	snprintf(path, sizeof path, "%s/link", d);
+	ASSERT_INT_EQ(symlink("/tmp/elsewhere-sigshim", path), 0);
+	ASSERT_INT_EQ(audit_sink_open(path, got, sizeof got), -ELOOP);
+	ASSERT_FALSE(audit_sink_active());
+}
+END_TEST
+
+START_TEST(unwritable)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(audit_sink_open("/nonexistent-dir/x.jsonl", got, sizeof got), -ENOENT);
+	ASSERT_FALSE(audit_sink_active());
+	ASSERT_FALSE(audit_sink_write("x\n", 2));
+}
+END_TEST
+
+/* Disk full is simulated with /dev/full: every write fails with ENOSPC and
+ * must be counted, never crash, never block. */
+START_TEST(full_disk_counted)
+{
+	char got[256];
+	struct audit_sink_stats st;
+
+	ASSERT_INT_EQ(audit_sink_open("/dev/full", got, sizeof got), 0);
+	for (int i = 0; i < 5; i++)
+		ASSERT_FALSE(audit_sink_write("{\"x\":1}\n", 8));
+	audit_sink_stats(&st);
+	ASSERT_UINT_EQ(st.events, 0);
+	ASSERT_UINT_EQ(st.dropped, 5);
+	ASSERT_UINT_EQ(st.dropped_bytes, 40);
+	ASSERT_INT_EQ(st.last_errno, ENOSPC);
+}
+END_TEST
+
+START_TEST(relocate_keeps_file)
+{
+	char path[256], got[256], buf[64];
+	int old, fd;
+
+	snprintf(path, sizeof path, "%s/r.jsonl", tmpdir());
+	ASSERT_INT_EQ(audit_sink_open(path, got, sizeof got), 0);
+	old = audit_sink_fd();
+	ASSERT_INT_EQ(audit_sink_relocate(close), 0);
+	ASSERT_TRUE(audit_sink_fd() != old);
+	ASSERT_INT_EQ(fcntl(old, F_GETFD), -1);   /* old number is free */
+	ASSERT_TRUE(audit_sink_write("{\"b\":2}\n", 8));
+	fd = open(got, O_RDONLY);
+	ASSERT_INT_EQ(read(fd, buf, sizeof buf), 8);
+	close(fd);
+}
+END_TEST
+
+START_TEST(low_fd_limit)
+{
+	char path[256], got[256];
+	struct rlimit rl = { 64, 64 };
+
+	snprintf(path, sizeof path, "%s/low.jsonl", tmpdir());
+	/* With a soft limit of 64 the log must still open, under it. */
+	ASSERT_INT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ASSERT_INT_EQ(audit_sink_open(path, got, sizeof got), 0);
+	ASSERT_TRUE(audit_sink_fd() < 64);
+	ASSERT_TRUE(audit_sink_fd() >= 3);
+}
+END_TEST
+
+static Suite *sink_suite(void)
+{
+	Suite *s = suite_create("sink");
+	TCase *tc = tcase_create("sink");
+
+	tcase_add_test(tc, expand);
+	tcase_add_test(tc, open_and_write);
+	tcase_add_test(tc, refuses_symlink);
+	tcase_add_test(tc, unwritable);
+	tcase_add_test(tc, full_disk_counted);
+	tcase_add_test(tc, relocate_keeps_file);
+	tcase_add_test(tc, low_fd_limit);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(sink_suite)

@@ -1,0 +1,298 @@
+/* sigshim run [--mode M] [--log PATH] [--backtrace N] [--option K=V]... -- CMD ARGS...
+ *
+ * Runs CMD with libsigshim.so preloaded: appends the shim to any existing
+ * LD_PRELOAD (a sanitizer runtime must stay first), merges our options into
+ * SIGSHIM_OPTIONS, and exits with CMD's status (128+N when a signal N
+ * killed it), like a shell does. */
+#include "config.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "options.h"
+
+#define EXIT_USAGE 2
+#define EXIT_NOEXEC 126
+#define EXIT_NOTFOUND 127
+
+static void usage(FILE *f)
+{
+	fputs("usage: sigshim run [--mode enforce|audit] [--log PATH] [--backtrace N]\n"
+	      "                   [--option KEY=VALUE]... [--shim PATH] -- CMD [ARGS...]\n"
+	      "       sigshim help-options\n"
+	      "       sigshim --version\n"
+	      "\n"
+	      "Runs CMD with libsigshim.so preloaded.  --log defaults to ./sigshim.%p.jsonl\n"
+	      "(%p = pid of each process).  Exit status: CMD's own, 128+N if signal N\n"
+	      "killed it, 126/127 if it could not be run, 2 for a usage error.\n", f);
+}
+
+/* The build tree's shim when run from the build tree, else the installed one. */
+static const char *find_shim(const char *argv0)
+{
+	static char buf[PATH_MAX + 32];
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	const char *env = getenv("SIGSHIM_LIB");
+
+	(void)argv0;
+	if (env && *env)
+		return env;
+	if (n > 0) {
+		char *slash;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, sizeof buf, "%s/../shim/libsigshim.so", self);
+			if (access(buf, R_OK) == 0)
+				return buf;
+		}
+	}
+	if (access(SIGSHIM_BUILD_SHIM, R_OK) == 0)
+		return SIGSHIM_BUILD_SHIM;
+	return SIGSHIM_LIBDIR "/libsigshim.so";
+}
+
+/* CMD as execvp would find it, for the static/setuid checks. */
+static bool resolve(const char *cmd, char *out, size_t outlen)
+{
+	const char *path = getenv("PATH");
+
+	if (strchr(cmd, '/')) {
+		snprintf(out, outlen, "%s", cmd);
+		return access(out, X_OK) == 0;
+	}
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t len = strcspn(p, ":");
+
+		snprintf(out, outlen, "%.*s/%s", (int)len, len ? p : ".", cmd);
+		if (access(out, X_OK) == 0)
+			return true;
+		p += len + (p[len] == ':');
+	}
+	return false;
+}
+
+/* A program without PT_INTERP is statically linked: the dynamic loader
+ * never runs, so LD_PRELOAD does nothing. */
+static int is_static_elf(const char *file)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	FILE *f = fopen(file, "rb");
+	int found = 0, elf = 0;
+
+	if (!f)
+		return 0;
+	if (fread(&eh, sizeof eh, 1, f) == 1 && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64) {
+		elf = 1;
+		for (int i = 0; i < eh.e_phnum; i++) {
+			if (fseek(f, (long)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize), SEEK_SET) ||
+			    fread(&ph, sizeof ph, 1, f) != 1)
+				break;
+			if (ph.p_type == PT_INTERP)
+				found = 1;
+		}
+	}
+	fclose(f);
+	return elf && !found;
+}
+
+static void warn_unpreloadable(const char *cmd)
+{
+	char file[PATH_MAX];
+	struct stat sb;
+
+	if (!resolve(cmd, file, sizeof file))
+		return;
+	if (is_static_elf(file))
+		fprintf(stderr, "sigshim: warning: %s is statically linked: LD_PRELOAD cannot "
+			"interpose it, nothing will be audited\n", file);
+	if (stat(file, &sb) == 0 && (sb.st_mode & (S_ISUID | S_ISGID)) && geteuid() != 0)
+		fprintf(stderr, "sigshim: warning: %s is setuid/setgid: the loader ignores "
+			"LD_PRELOAD paths for it (and the shim would not open a log there)\n", file);
+}
+
+static int set_env_append(const char *name, const char *value, char sep)
+{
+	const char *old = getenv(name);
+	char *buf;
+	int r;
+
+	if (!old || !*old)
+		return setenv(name, value, 1);
+	if (asprintf(&buf, "%s%c%s", old, sep, value) < 0)
+		return -1;
+	r = setenv(name, buf, 1);
+	free(buf);
+	return r;
+}
+
+struct run_opts {
+	const char *mode, *log, *backtrace, *shim;
+	char extra[4096];
+};
+
+static int add_option(char *dst, size_t cap, const char *kv)
+{
+	size_t len = strlen(dst);
+
+	if (!strchr(kv, '=')) {
+		fprintf(stderr, "sigshim: --option needs KEY=VALUE, got '%s'\n", kv);
+		return -1;
+	}
+	snprintf(dst + len, cap - len, "%s%s", len ? ":" : "", kv);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "backtrace", required_argument, NULL, 'b' },
+		{ "option", required_argument, NULL, 'o' },
+		{ "shim", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+m:l:b:o:s:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm': o->mode = optarg; break;
+		case 'l': o->log = optarg; break;
+		case 'b': o->backtrace = optarg; break;
+		case 's': o->shim = optarg; break;
+		case 'o':
+			if (add_option(o->extra, sizeof o->extra, optarg) < 0)
+				return -1;
+			break;
+		case 'h': usage(stdout); exit(0);
+		default: return -1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "sigshim: run: no command given\n");
+		return -1;
+	}
+	return optind;
+}
+
+/* Options given on our command line go after the inherited ones, so they
+ * win (the shim applies items left to right). */
+static void build_options(const struct run_opts *o)
+{
+	char opts[8192] = "";
+	size_t n = 0;
+
+	if (o->mode)
+		n += (size_t)snprintf(opts + n, sizeof opts - n, "%smode=%s", n ? ":" : "", o->mode);
+	n += (size_t)snprintf(opts + n, sizeof opts - n, "%slog_path='%s'", n ? ":" : "",
+			      o->log ? o->log : "sigshim.%p.jsonl");
+	if (o->backtrace)
+		n += (size_t)snprintf(opts + n, sizeof opts - n, ":backtrace=%s", o->backtrace);
+	if (o->extra[0])
+		snprintf(opts + n, sizeof opts - n, ":%s", o->extra);
+	set_env_append("SIGSHIM_OPTIONS", opts, ':');
+}
+
+static int exit_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+static pid_t child;
+
+static void forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+static int run_child(char **cmd)
+{
+	int status;
+
+	child = fork();
+	if (child < 0) {
+		perror("sigshim: fork");
+		return 1;
+	}
+	if (child == 0) {
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "sigshim: cannot run %s: %s\n", cmd[0], strerror(errno));
+		_exit(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
+	}
+	signal(SIGTERM, forward);
+	signal(SIGINT, forward);
+	signal(SIGHUP, forward);
+	signal(SIGQUIT, forward);
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR) {
+			perror("sigshim: waitpid");
+			return 1;
+		}
+	return exit_status(status);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	int first = parse_args(argc, argv, &o);
+	const char *shim;
+
+	if (first < 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	shim = o.shim ? o.shim : find_shim(argv[0]);
+	if (access(shim, R_OK) != 0) {
+		fprintf(stderr, "sigshim: cannot find the shim at %s: %s\n", shim, strerror(errno));
+		return EXIT_USAGE;
+	}
+	warn_unpreloadable(argv[first]);
+	if (set_env_append("LD_PRELOAD", shim, ' ') < 0) {
+		perror("sigshim: setenv");
+		return 1;
+	}
+	build_options(&o);
+	return run_child(argv + first);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("sigshim %s\n", SIGSHIM_VERSION);
+		return 0;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "help-options") == 0) {
+		fputs(shim_options_help(), stdout);
+		return 0;
+	}
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -121,6 +121,16 @@ static int install_locked(int sig, const struct sigaction *act, struct sigaction
 	return r;
 }
 
+/* A child of vfork() (Python's subprocess, posix_spawn users) shares our
+ * memory but has its own kernel dispositions: it must not touch the table,
+ * or the parent would read the child's handlers.  It is about to exec, so
+ * it gets libc's behaviour, untranslated where it installs.  (A child of
+ * fork() has run our atfork handler and has shim.pid == getpid().) */
+static bool in_vfork_child(void)
+{
+	return getpid() != shim.pid;
+}
+
 int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact)
 {
 	sigset_t saved;
@@ -129,6 +139,16 @@ int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact)
 	/* Invalid numbers index nothing: libc gives the error. */
 	if (!valid_sig(sig))
 		return REAL(sigaction)(sig, act, oldact);
+	if (act && in_vfork_child()) {
+		uintptr_t h;
+		unsigned long fl;
+
+		ent_read(sig, &h, &fl);
+		r = REAL(sigaction)(sig, act, oldact);
+		if (r == 0 && oldact)
+			to_user_view(oldact, h, fl);
+		return r;
+	}
 	if (!act) {
 		/* A query changes nothing; no lock needed. */
 		uintptr_t h;

@@ -42,7 +42,7 @@ static bool valid_sig(int sig)
 	return sig >= 1 && sig < SHIM_NSIG;
 }
 
-static void ent_read(int sig, uintptr_t *h, unsigned long *fl)
+void shim_ent_read(int sig, uintptr_t *h, unsigned long *fl)
 {
 	struct uent *u = &table[sig];
 	unsigned s;
@@ -100,12 +100,19 @@ static int install_locked(int sig, const struct sigaction *act, struct sigaction
 	unsigned long pfl;
 	int r, err;
 
-	ent_read(sig, &ph, &pfl);
+	shim_ent_read(sig, &ph, &pfl);
 	if (act) {
 		kact = *act;
 		if (shim_is_function(act->sa_handler)) {
 			kact.sa_sigaction = shim_trampoline;
 			kact.sa_flags |= SA_SIGINFO;
+			/* SA_RESETHAND is emulated at first receipt (the
+			 * trampoline): a forwarded instance must never meet
+			 * SIG_DFL on its way, and the kernel entry must never
+			 * show the SA_SIGINFO we add. */
+			kact.sa_flags &= ~SA_RESETHAND;
+			if (shim.opt.mode == SHIM_MODE_ENFORCE)
+				shim_forward_prepare(sig);
 		}
 		ent_write(sig, (uintptr_t)act->sa_handler, (unsigned long)(unsigned)act->sa_flags);
 	}
@@ -143,7 +150,7 @@ int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact)
 		uintptr_t h;
 		unsigned long fl;
 
-		ent_read(sig, &h, &fl);
+		shim_ent_read(sig, &h, &fl);
 		r = REAL(sigaction)(sig, act, oldact);
 		if (r == 0 && oldact)
 			to_user_view(oldact, h, fl);
@@ -154,7 +161,7 @@ int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact)
 		uintptr_t h;
 		unsigned long fl;
 
-		ent_read(sig, &h, &fl);
+		shim_ent_read(sig, &h, &fl);
 		r = REAL(sigaction)(sig, NULL, oldact);
 		if (r == 0 && oldact)
 			to_user_view(oldact, h, fl);
@@ -178,7 +185,7 @@ shim_handler_t shim_user_handler(shim_handler_t kernel_h, int sig)
 
 	if ((uintptr_t)kernel_h != (uintptr_t)shim_trampoline || !valid_sig(sig))
 		return kernel_h;
-	ent_read(sig, &h, &fl);
+	shim_ent_read(sig, &h, &fl);
 	return (shim_handler_t)h;
 }
 
@@ -209,81 +216,30 @@ void shim_sigintr_set(int sig, bool interrupt)
 		atomic_fetch_and(&sigintr, ~(1ULL << (sig - 1)));
 }
 
-static void record_received(int sig, siginfo_t *si, void *uc, uintptr_t h)
+/* SA_RESETHAND, emulated (mode=enforce): the first receipt that finds
+ * `h` still installed resets both views to SIG_DFL, keeping flags and mask
+ * as the kernel does, and wins the right to run `h` once.  Runs in a
+ * handler: all signals are blocked while the lock is held, and the holder
+ * on another thread never waits, so the spin is short. */
+bool shim_ent_claim_oneshot(int sig, uintptr_t h)
 {
-	struct shim_ev_small e;
-	unsigned fields = audit_si_fields(sig, si->si_code);
-	const char *code = audit_si_code_name(sig, si->si_code);
-
-	shim_evs_begin(&e, "signal.received");
-	audit_jw_uint(&e.w, "thread_id", (unsigned long long)pthread_self());
-	audit_jw_signal(&e.w, sig);
-	audit_jw_bool(&e.w, "main", shim_is_main_thread());
-	if (code) {
-		audit_jw_str(&e.w, "si_code", code);
-	} else {
-		char num[24];
-
-		num[audit_fmt_i64(num, si->si_code)] = '\0';
-		audit_jw_str(&e.w, "si_code", num);
-	}
-	audit_jw_int(&e.w, "si_code_num", si->si_code);
-	if (fields & AUDIT_SI_SENDER) {
-		audit_jw_int(&e.w, "si_pid", si->si_pid);
-		audit_jw_int(&e.w, "si_uid", si->si_uid);
-	}
-	if (fields & AUDIT_SI_VALUE)
-		audit_jw_int(&e.w, "si_value", (long long)(intptr_t)si->si_value.sival_ptr);
-	if (fields & AUDIT_SI_STATUS)
-		audit_jw_int(&e.w, "si_status", si->si_status);
-	if (fields & AUDIT_SI_ADDR)
-		audit_jw_hex(&e.w, "si_addr", (uintptr_t)si->si_addr);
-	audit_jw_handler(&e.w, "handler", h);
-	if (shim.opt.backtrace && uc)
-		audit_jw_hex(&e.w, "pc", (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
-	shim_evs_commit(&e);
-}
-
-/* The program changed the disposition to SIG_DFL/SIG_IGN after the kernel
- * had already chosen the trampoline: do what the kernel would have done. */
-static void act_as_kernel(int sig, uintptr_t h)
-{
-	struct sigaction dfl;
-
-	if (h == (uintptr_t)SIG_IGN)
-		return;
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	REAL(sigaction)(sig, &dfl, NULL);
-	/* Blocked while we run (no SA_NODEFER here): acts on return. */
-	REAL(tgkill)(shim.pid, shim_gettid(), sig);
-}
-
-void shim_trampoline(int sig, siginfo_t *si, void *uc)
-{
-	int saved_errno = errno, saved_busy = shim_busy;
-	uintptr_t h;
+	struct sigaction cur;
+	sigset_t saved;
+	uintptr_t now;
 	unsigned long fl;
+	bool won = false;
 
-	ent_read(sig, &h, &fl);
-	if (audit_sink_active())
-		record_received(sig, si, uc, h);
-	if (!shim_is_function((shim_handler_t)h)) {
-		act_as_kernel(sig, h);
-		errno = saved_errno;
-		return;
+	lock_sig(sig, &saved);
+	shim_ent_read(sig, &now, &fl);
+	if (now == h && REAL(sigaction)(sig, NULL, &cur) == 0) {
+		cur.sa_handler = SIG_DFL;
+		cur.sa_flags = (int)fl;
+		REAL(sigaction)(sig, &cur, NULL);
+		ent_write(sig, (uintptr_t)SIG_DFL, fl);
+		won = true;
 	}
-	/* The program's handler may call interposed functions: they must be
-	 * audited even if this signal interrupted the shim itself. */
-	shim_busy = 0;
-	shim_handler_enter();
-	errno = saved_errno;
-	if (fl & SA_SIGINFO)
-		((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
-	else
-		((void (*)(int))h)(sig);
-	shim_handler_leave();
-	shim_busy = saved_busy;
+	unlock_sig(sig, &saved);
+	return won;
 }
 
 void shim_dispositions_after_fork(void)

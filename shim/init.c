@@ -135,6 +135,7 @@ static void do_init(void)
 	if (shim.opt.backtrace)
 		audit_backtrace_init();
 	pthread_atfork(NULL, NULL, after_fork_child);
+	shim_main_watch();
 	write_start_event();
 }
 
@@ -173,14 +174,18 @@ static void after_fork_child(void)
 	int busy = shim_busy;
 
 	shim_busy = 1;
+	/* main_thread_id is named only when the parent's main thread forked;
+	 * the forking thread is the child's main either way (tid == pid). */
+	shim.main_thread_known = shim.main_thread_known &&
+				 pthread_equal(shim.main_thread, pthread_self());
 	shim.pid = getpid();
 	shim.main_thread = pthread_self();
-	shim.main_thread_known = true;
 	shim.forked = true;
 	shim_event_reset_seq();
 	audit_sink_reset_stats();
 	audit_modules_reset();
 	shim_dispositions_after_fork();
+	shim_forward_after_fork();
 	if (strstr(shim.opt.log_path, "%p")) {
 		audit_sink_detach(REAL(close));
 		if (open_log() < 0) {
@@ -229,6 +234,7 @@ void shim_write_exit_event(void)
 	audit_jw_uint(&e.w, "dropped_bytes", st.dropped_bytes);
 	audit_jw_uint(&e.w, "truncated", shim_event_truncated());
 	audit_jw_uint(&e.w, "violations", shim_violations());
+	audit_jw_uint(&e.w, "not_forwarded", shim_forward_overflows());
 	e.nbt = 0;
 	shim_ev_commit(&e);
 	audit_sink_stats(&st);

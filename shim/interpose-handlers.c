@@ -48,6 +48,14 @@ static void handler_result(struct shim_ev *e, shim_handler_t ret, int err)
 	}
 }
 
+static void pointer_field(struct shim_ev *e, const char *key, const void *p)
+{
+	if (p)
+		audit_jw_hex(&e->w, key, (uintptr_t)p);
+	else
+		audit_jw_null(&e->w, key);
+}
+
 static void finish(struct shim_ev *e, const char *rule, bool deny)
 {
 	shim_policy_fields(e, rule, deny);
@@ -74,10 +82,10 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 	}
 	call_event(&e, "signal.sigaction", sig);
 	audit_jw_sigaction(&e.w, "act", act);
-	if (!oldact)
-		audit_jw_null(&e.w, "oldact");
-	else if (r == 0)
+	if (oldact && r == 0)
 		audit_jw_sigaction(&e.w, "oldact", oldact);
+	pointer_field(&e, "act_ptr", act);
+	pointer_field(&e, "oldact_ptr", oldact);
 	shim_ev_result_errno(&e, r, err);
 	finish(&e, rule, deny);
 	shim_leave();

@@ -84,5 +84,9 @@ void shim_real_init(void)
 	GET(dup3, "dup3");
 	GET(close_range, "close_range");
 	GET(closefrom, "closefrom");
+	GET(longjmp, "longjmp");
+	GET(_longjmp, "_longjmp");
+	GET(siglongjmp, "siglongjmp");
+	GET(__longjmp_chk, "__longjmp_chk");
 	GET(sigaction, "sigaction");
 }

@@ -51,6 +51,10 @@ struct shim_real {
 	int (*dup3)(int, int, int);
 	int (*close_range)(unsigned, unsigned, int);
 	void (*closefrom)(int);
+	void (*longjmp)(void *, int);
+	void (*_longjmp)(void *, int);
+	void (*siglongjmp)(void *, int);
+	void (*__longjmp_chk)(void *, int);
 };
 
 extern struct shim_real shim_real;
@@ -106,6 +110,9 @@ bool shim_is_main_thread(void);
 void shim_handler_enter(void);
 void shim_handler_leave(void);
 bool shim_in_handler(void);
+/* A jump to a frame whose stack pointer is `target_sp` leaves every handler
+ * entered below it. */
+void shim_handler_unwind_to(uintptr_t target_sp);
 
 /* Events.  A call event is built in three steps so that backtrace module
  * lines are written before the event that refers to them. */
@@ -149,6 +156,33 @@ shim_handler_t shim_user_handler(shim_handler_t kernel_h, int sig);
 /* The trampoline's address as a plain handler, for comparisons. */
 shim_handler_t shim_trampoline_as_handler(void);
 void shim_dispositions_after_fork(void);
+void shim_ent_read(int sig, uintptr_t *h, unsigned long *fl);
+bool shim_ent_claim_oneshot(int sig, uintptr_t h);
+
+/* Forwarding to the main thread (mode=enforce): per-signal queues of
+ * received siginfo, and a doorbell (the same signal, SI_QUEUE, from us)
+ * sent to the main thread when none is pending. */
+struct shim_fwd_item {
+	siginfo_t info;
+	uintptr_t handler;
+	unsigned long flags;
+	pid_t from_tid;
+	pthread_t from_thread;
+	unsigned long long t_recv;       /* CLOCK_MONOTONIC ns */
+};
+void shim_forward_prepare(int sig);
+/* 0 queued (doorbell rung if needed), -ENOSPC queue full, -ESRCH main gone. */
+int shim_forward(int sig, const struct shim_fwd_item *it);
+bool shim_is_doorbell(int sig, const siginfo_t *si);
+/* Pops the oldest queued item for `sig`; false when none is ready. */
+bool shim_forward_pop(int sig, struct shim_fwd_item *out);
+/* Called by the main thread's trampoline before draining. */
+void shim_forward_ack(int sig);
+unsigned long long shim_forward_overflows(void);
+void shim_forward_after_fork(void);
+unsigned long long shim_now_ns(void);
+bool shim_main_exited(void);
+void shim_main_watch(void);
 
 /* siginterrupt()'s set, which decides signal()'s SA_RESTART as in glibc. */
 bool shim_sigintr_has(int sig);

@@ -53,20 +53,32 @@ void shim_handler_leave(void)
 		handler_depth--;
 }
 
-/* A handler that left by siglongjmp never called leave(): its entry is
- * stale once the stack pointer is above (older than) the handler's frame,
- * or far away from it (back from an alternate signal stack). */
+/* Nesting is exact for handlers that return, and for those that leave by
+ * longjmp/siglongjmp (interpose-jump.c pops them).  As a last guard, an
+ * entry is stale once the stack pointer is above (older than) the
+ * handler's frame: code running inside a handler is always below it, on
+ * whatever stack the handler runs. */
 bool shim_in_handler(void)
 {
 	uintptr_t sp = current_sp();
 
 	while (handler_depth > 0) {
-		int top = handler_depth < MAX_NEST ? handler_depth - 1 : MAX_NEST - 1;
-		uintptr_t hsp = handler_sp[top];
+		int top = handler_depth <= MAX_NEST ? handler_depth - 1 : MAX_NEST - 1;
 
-		if (sp <= hsp && hsp - sp < (8u << 20))
+		if (sp <= handler_sp[top])
 			return true;
 		handler_depth--;
 	}
 	return false;
+}
+
+void shim_handler_unwind_to(uintptr_t target_sp)
+{
+	while (handler_depth > 0) {
+		int top = handler_depth <= MAX_NEST ? handler_depth - 1 : MAX_NEST - 1;
+
+		if (handler_sp[top] >= target_sp)
+			return;
+		handler_depth--;
+	}
 }

@@ -22,6 +22,8 @@ static const char *const expected[] = {
 	"sigpause@@GLIBC_2.2.5", "sigprocmask@@GLIBC_2.2.5", "sigqueue@@GLIBC_2.2.5",
 	"sigrelse@@GLIBC_2.2.5", "sigset@@GLIBC_2.2.5", "ssignal@@GLIBC_2.2.5",
 	"sysv_signal@@GLIBC_2.2.5", "tgkill@@GLIBC_2.30",
+	"longjmp@@GLIBC_2.2.5", "_longjmp@@GLIBC_2.2.5", "siglongjmp@@GLIBC_2.2.5",
+	"__longjmp_chk@@GLIBC_2.11",
 };
 #define N_EXPECTED (sizeof expected / sizeof expected[0])
 

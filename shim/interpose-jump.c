@@ -1,0 +1,42 @@
+/* async-signal-safe
+ *
+ * longjmp and friends, so that a signal handler left by a jump (the usual
+ * way out of a SIGSEGV handler) is known to be left: events after it must
+ * not say "in_handler", and backtraces become safe again.  Nothing is
+ * logged; the real function does the jump. */
+#include "config.h"
+
+#include "shim.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* glibc x86_64 keeps the saved stack pointer in __jmpbuf[6] (JB_RSP),
+ * mangled with the thread's pointer guard (%fs:0x30):
+ * stored = rol(sp ^ guard, 0x11). */
+static uintptr_t target_sp(const void *env)
+{
+	const unsigned long *jb = env;
+	unsigned long v = jb[6], guard;
+
+	__asm__("mov %%fs:0x30, %0" : "=r"(guard));
+	v = (v >> 0x11) | (v << (64 - 0x11));
+	return (uintptr_t)(v ^ guard);
+}
+
+void shim_longjmp(void *env, int val) __asm__("longjmp");
+void shim__longjmp(void *env, int val) __asm__("_longjmp");
+void shim_siglongjmp(void *env, int val) __asm__("siglongjmp");
+void shim___longjmp_chk(void *env, int val) __asm__("__longjmp_chk");
+
+#define JUMP(cname, real) \
+	EXPORT __attribute__((noreturn)) void cname(void *env, int val) \
+	{ \
+		shim_handler_unwind_to(target_sp(env)); \
+		REAL(real)(env, val); \
+		__builtin_unreachable(); \
+	}
+
+JUMP(shim_longjmp, longjmp)
+JUMP(shim__longjmp, _longjmp)
+JUMP(shim_siglongjmp, siglongjmp)
+JUMP(shim___longjmp_chk, __longjmp_chk)

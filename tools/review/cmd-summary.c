@@ -1,0 +1,405 @@
+/* sigaudit summary: what each process did with signals, per thread and per
+ * signal, and whether the log can be trusted (exit record, drops, gaps). */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counter.h"
+#include "sigaudit.h"
+
+#define MAX_DIRS 16
+
+static const char *plural(long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
+struct summary_ctx {
+	struct tool_sym *sym;
+	const struct tool_logset *ls;
+	long total_violations, abnormal, lossy;
+};
+
+/* ---- log integrity ---- */
+
+static void print_exit(const struct tool_proc *p, struct summary_ctx *c)
+{
+	long long ev = 0, dr = 0, drb = 0, tr = 0, vi = 0;
+
+	if (!p->exit) {
+		printf("  log end: ENDED ABNORMALLY (no sigshim.exit: killed by a "
+		       "signal, _exit, exec, or the log was cut)\n");
+		c->abnormal++;
+		return;
+	}
+	tool_json_int(p->exit, "events", &ev);
+	tool_json_int(p->exit, "dropped", &dr);
+	tool_json_int(p->exit, "dropped_bytes", &drb);
+	tool_json_int(p->exit, "truncated", &tr);
+	tool_json_int(p->exit, "violations", &vi);
+	printf("  log end: sigshim.exit events=%lld dropped=%lld (%lld bytes) "
+	       "truncated=%lld violations=%lld\n", ev, dr, drb, tr, vi);
+	if (dr || tr) {
+		printf("  WARNING: events were lost or cut: this log is incomplete\n");
+		c->lossy++;
+	}
+}
+
+/* seq counts from 1 with no gaps unless events were dropped. */
+static void print_gaps(const struct tool_proc *p)
+{
+	long long expect = 1, missing = 0, dups = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		long long s = p->ev[i]->seq;
+
+		if (s > expect) {
+			printf("  seq gap: %lld..%lld missing\n", expect, s - 1);
+			missing += s - expect;
+		} else if (s < expect) {
+			dups++;
+		}
+		if (s >= expect)
+			expect = s + 1;
+	}
+	if (dups)
+		printf("  seq repeated %lld times (pid reused, or logs given twice?)\n", dups);
+	if (missing)
+		printf("  %lld event%s missing by seq\n", missing, plural(missing));
+}
+
+static void print_lossy_events(const struct tool_proc *p)
+{
+	long trunc = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		json_t *t = json_object_get(p->ev[i]->ev, "truncated");
+
+		trunc += json_is_true(t);
+		if (strcmp(p->ev[i]->name, "sigshim.log_error") == 0) {
+			printf("  log_error: %s (dropped so far: %lld)\n",
+			       tool_json_str(p->ev[i]->ev, "error") ?: "?",
+			       (long long)json_integer_value(
+				       json_object_get(p->ev[i]->ev, "dropped")));
+		}
+	}
+	if (trunc)
+		printf("  %ld event%s truncated to fit a line\n", trunc, plural(trunc));
+}
+
+static void print_header(const struct tool_proc *p, const struct tool_logset *ls)
+{
+	const char *argv0 = p->start ? tool_json_str(p->start, "argv0") : NULL;
+	const char *exe = p->start ? tool_json_str(p->start, "exe") : NULL;
+
+	printf("process %lld", p->pid);
+	if (argv0 || exe)
+		printf(" (%s%s%s)", argv0 ?: "", argv0 && exe ? ", " : "", exe ?: "");
+	if (p->ppid > 0)
+		printf(" parent %lld%s", p->ppid,
+		       p->start && json_is_true(json_object_get(p->start, "forked")) ?
+		       " (forked)" : "");
+	printf("\n  from: %s\n", p->files);
+	printf("  events: %zu, seq %lld..%lld, %.6fs from +%.6fs\n", p->n,
+	       p->n ? p->ev[0]->seq : 0, p->n ? p->ev[p->n - 1]->seq : 0,
+	       (double)(p->t_last - p->t_first) / 1e9,
+	       (double)(p->t_first - ls->t0) / 1e9);
+	if (!p->start)
+		printf("  no sigshim.start: the log's beginning is missing\n");
+}
+
+/* ---- per thread ---- */
+
+static void print_threads(const struct tool_proc *p)
+{
+	char label[128];
+
+	printf("  threads:\n");
+	for (size_t t = 0; t < p->nthreads; t++) {
+		struct tool_counter c = {0};
+
+		for (size_t i = 0; i < p->n; i++)
+			if (p->ev[i]->tid == p->threads[t].tid)
+				tool_counter_add(&c, p->ev[i]->name, 1);
+		printf("    %s: %ld event%s\n",
+		       tool_thread_label(p, p->threads[t].tid, label, sizeof label),
+		       p->threads[t].events, plural(p->threads[t].events));
+		tool_counter_print(stdout, &c, "      ");
+		tool_counter_free(&c);
+	}
+}
+
+/* ---- per signal ---- */
+
+enum { COL_INSTALL, COL_MASK, COL_SENT, COL_RECV, COL_FWD, COL_HANDLED, NCOL };
+
+static int column_of(enum tool_kind k)
+{
+	switch (k) {
+	case TOOL_K_INSTALL: return COL_INSTALL;
+	case TOOL_K_MASK: return COL_MASK;
+	case TOOL_K_SEND: return COL_SENT;
+	case TOOL_K_RECEIVE: return COL_RECV;
+	case TOOL_K_FORWARD: return COL_FWD;
+	case TOOL_K_HANDLE: return COL_HANDLED;
+	default: return -1;
+	}
+}
+
+static void print_signal_table(const struct tool_proc *p)
+{
+	long counts[72][NCOL] = {{0}};
+	long long sig;
+	char name[32];
+
+	for (size_t i = 0; i < p->n; i++) {
+		int col = column_of(tool_event_kind(p->ev[i]->name));
+
+		if (col >= 0 && tool_json_int(p->ev[i]->ev, "signalnum", &sig) &&
+		    sig >= 0 && sig < 72)
+			counts[sig][col]++;
+	}
+	printf("  by signal:          install  mask  sent  received  forwarded  handled\n");
+	for (int s = 0; s < 72; s++) {
+		long *r = counts[s];
+
+		if (!(r[0] | r[1] | r[2] | r[3] | r[4] | r[5]))
+			continue;
+		printf("    %-14s %10ld %5ld %5ld %9ld %10ld %8ld\n",
+		       tool_signal_name(s, name, sizeof name), r[COL_INSTALL],
+		       r[COL_MASK], r[COL_SENT], r[COL_RECV], r[COL_FWD], r[COL_HANDLED]);
+	}
+}
+
+/* ---- handlers, sends, deliveries ---- */
+
+static void describe_handler(struct summary_ctx *c, const struct tool_proc *p,
+			     const char *h, char *buf, size_t len)
+{
+	struct tool_frame f;
+	char where[600];
+	uint64_t a;
+
+	if (!tool_parse_addr(h, &a)) {
+		snprintf(buf, len, "%s", h);
+		return;
+	}
+	tool_sym_lookup(c->sym, p, a, false, &f);
+	tool_frame_describe(&f, where, sizeof where);
+	snprintf(buf, len, "%s %s", h, where);
+}
+
+static void handler_key(struct summary_ctx *c, const struct tool_proc *p,
+			const struct tool_event *e, char *key, size_t len)
+{
+	char hb[700], lb[128], sb[32];
+	const char *sig = tool_event_signame(e->ev, sb, sizeof sb);
+	const char *v = tool_event_violation(e->ev);
+
+	describe_handler(c, p, tool_event_handler(e->ev), hb, sizeof hb);
+	snprintf(key, len, "%s -> %s  by %s%s via %s%s%s%s%s", sig ?: "?", hb,
+		 tool_thread_label(p, e->tid, lb, sizeof lb),
+		 e->tid == p->pid ? "" : " (NOT main)", e->name,
+		 tool_json_str(e->ev, "error") ? " failed " : "",
+		 tool_json_str(e->ev, "error") ?: "",
+		 v ? " VIOLATION " : "", v ?: "");
+}
+
+static void print_handlers(struct summary_ctx *c, const struct tool_proc *p)
+{
+	struct tool_counter cnt = {0};
+	char key[1200];
+
+	for (size_t i = 0; i < p->n; i++)
+		if (tool_event_handler(p->ev[i]->ev)) {
+			handler_key(c, p, p->ev[i], key, sizeof key);
+			tool_counter_add(&cnt, key, 1);
+		}
+	printf("  handlers installed:%s\n", cnt.n ? "" : " none");
+	tool_counter_print(stdout, &cnt, "  ");
+	tool_counter_free(&cnt);
+}
+
+static void target_desc(const struct tool_proc *p, const struct tool_event *e,
+			char *buf, size_t len)
+{
+	long long a = 0, b = 0;
+
+	if (tool_json_int(e->ev, "target_tid", &b)) {
+		tool_json_int(e->ev, "target_tgid", &a);
+		snprintf(buf, len, "tgid %lld tid %lld", a, b);
+	} else if (tool_json_int(e->ev, "target_pid", &a)) {
+		snprintf(buf, len, "pid %lld", a);
+	} else if (strstr(e->name, "pthread_") &&
+		   tool_json_int(e->ev, "thread_id", &a)) {
+		b = tool_proc_tid_of(p, a);
+		if (b > 0)
+			snprintf(buf, len, "thread_id %lld (tid %lld)", a, b);
+		else
+			snprintf(buf, len, "thread_id %lld", a);
+	} else {
+		snprintf(buf, len, "itself");
+	}
+}
+
+static void send_key(const struct tool_proc *p, const struct tool_event *e,
+		     char *key, size_t len)
+{
+	char tb[128], lb[128], sb[32];
+	const char *err = tool_json_str(e->ev, "error");
+
+	target_desc(p, e, tb, sizeof tb);
+	snprintf(key, len, "%s %s from %s -> %s%s%s", e->name,
+		 tool_event_signame(e->ev, sb, sizeof sb) ?: "?",
+		 tool_thread_label(p, e->tid, lb, sizeof lb), tb,
+		 err ? " failed " : "", err ?: "");
+}
+
+static void delivery_key(const struct tool_proc *p, const struct tool_event *e,
+			 char *key, size_t len)
+{
+	char lb[128], sb[32];
+	const char *sig = tool_event_signame(e->ev, sb, sizeof sb) ?: "?";
+	long long from = 0, to = 0;
+
+	if (tool_event_kind(e->name) == TOOL_K_FORWARD) {
+		tool_json_int(e->ev, "from_tid", &from);
+		tool_json_int(e->ev, "to_tid", &to);
+		snprintf(key, len, "%s tid %lld -> tid %lld", sig, from, to);
+		return;
+	}
+	snprintf(key, len, "%s on %s%s%s%s%s", sig,
+		 tool_thread_label(p, e->tid, lb, sizeof lb),
+		 tool_json_str(e->ev, "si_code") ? " si_code " : "",
+		 tool_json_str(e->ev, "si_code") ?: "",
+		 tool_json_str(e->ev, "exception") ? " exception " : "",
+		 tool_json_str(e->ev, "exception") ?: "");
+}
+
+static void print_kind(const struct tool_proc *p, enum tool_kind k, const char *title)
+{
+	struct tool_counter cnt = {0};
+	char key[600];
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct tool_event *e = p->ev[i];
+
+		if (tool_event_kind(e->name) != k)
+			continue;
+		if (k == TOOL_K_SEND)
+			send_key(p, e, key, sizeof key);
+		else
+			delivery_key(p, e, key, sizeof key);
+		tool_counter_add(&cnt, key, 1);
+	}
+	printf("  %s:%s\n", title, cnt.n ? "" : " none");
+	tool_counter_print(stdout, &cnt, "  ");
+	tool_counter_free(&cnt);
+}
+
+static void print_latency(const struct tool_proc *p)
+{
+	long long lat, min = INT64_MAX, max = 0, sum = 0, n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (tool_event_kind(p->ev[i]->name) == TOOL_K_HANDLE &&
+		    tool_json_int(p->ev[i]->ev, "latency_ns", &lat)) {
+			min = lat < min ? lat : min;
+			max = lat > max ? lat : max;
+			sum += lat;
+			n++;
+		}
+	if (n)
+		printf("  handler latency: min %lld ns, avg %lld ns, max %lld ns (%lld)\n",
+		       min, sum / n, max, n);
+}
+
+static long print_violations(const struct tool_proc *p)
+{
+	struct tool_counter cnt = {0};
+	char key[300], lb[128];
+	long n;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct tool_event *e = p->ev[i];
+		const char *v = tool_event_violation(e->ev);
+
+		if (!v)
+			continue;
+		snprintf(key, sizeof key, "%s (policy %s) in %s by %s", v,
+			 tool_json_str(e->ev, "policy") ?: "?", e->name,
+			 tool_thread_label(p, e->tid, lb, sizeof lb));
+		tool_counter_add(&cnt, key, 1);
+	}
+	printf("  violations:%s\n", cnt.n ? "" : " none");
+	tool_counter_print(stdout, &cnt, "  ");
+	n = tool_counter_total(&cnt);
+	tool_counter_free(&cnt);
+	return n;
+}
+
+static void print_proc(struct summary_ctx *c, const struct tool_proc *p)
+{
+	print_header(p, c->ls);
+	print_exit(p, c);
+	print_gaps(p);
+	print_lossy_events(p);
+	print_threads(p);
+	print_signal_table(p);
+	print_handlers(c, p);
+	print_kind(p, TOOL_K_SEND, "signals sent");
+	print_kind(p, TOOL_K_RECEIVE, "received");
+	print_kind(p, TOOL_K_FORWARD, "forwarded");
+	print_kind(p, TOOL_K_HANDLE, "handled");
+	print_latency(p);
+	c->total_violations += print_violations(p);
+	printf("\n");
+}
+
+static void print_totals(const struct summary_ctx *c, const struct tool_logset *ls)
+{
+	printf("total: %zu process%s, %zu events in %zu file%s, %ld violation%s, "
+	       "%ld malformed line%s, %ld ended abnormally, %ld with lost events\n",
+	       ls->nprocs, ls->nprocs == 1 ? "" : "es", ls->n, ls->nfiles,
+	       ls->nfiles == 1 ? "" : "s", c->total_violations,
+	       c->total_violations == 1 ? "" : "s", ls->bad_lines,
+	       ls->bad_lines == 1 ? "" : "s", c->abnormal, c->lossy);
+}
+
+static const struct option summary_opts[] = {
+	{"debug-dir", required_argument, NULL, 'd'},
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+
+int tool_cmd_summary(int argc, char **argv)
+{
+	struct summary_ctx c = {0};
+	struct tool_logset ls;
+	char *dirs[MAX_DIRS];
+	size_t ndirs = 0;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "d:h", summary_opts, NULL)) != -1) {
+		if (opt == 'd' && ndirs < MAX_DIRS)
+			dirs[ndirs++] = optarg;
+		else {
+			fprintf(stderr, "usage: sigaudit summary [--debug-dir DIR] LOG...\n");
+			return opt == 'h' ? TOOL_EXIT_OK : TOOL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return tool_no_logs();
+	tool_logset_init(&ls);
+	rc = tool_load_logs(&ls, argc, argv, optind);
+	c.sym = tool_sym_new(dirs, ndirs);
+	c.ls = &ls;
+	for (size_t i = 0; i < ls.nprocs; i++)
+		print_proc(&c, ls.procs[i]);
+	print_totals(&c, &ls);
+	tool_sym_free(c.sym);
+	tool_logset_free(&ls);
+	return rc < 0 ? TOOL_EXIT_USAGE : TOOL_EXIT_OK;
+}

@@ -1,0 +1,100 @@
+/* Small helpers shared by the commands. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sigaudit.h"
+
+void tool_xml_escape(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '<')
+			fputs("&lt;", out);
+		else if (c == '>')
+			fputs("&gt;", out);
+		else if (c == '&')
+			fputs("&amp;", out);
+		else if (c == '"')
+			fputs("&quot;", out);
+		else if (c < 0x20 && c != '\n' && c != '\t')
+			fputc('?', out);   /* not representable in XML 1.0 */
+		else
+			fputc(c, out);
+	}
+}
+
+/* Reviewing nothing must not look like a clean review. */
+int tool_no_logs(void)
+{
+	fprintf(stderr, "sigaudit: no log given (use - for stdin)\n");
+	return TOOL_EXIT_USAGE;
+}
+
+int tool_load_logs(struct tool_logset *ls, int argc, char **argv, int first)
+{
+	if (first >= argc) {
+		fprintf(stderr, "sigaudit: no log given (use - for stdin)\n");
+		return -1;
+	}
+	for (int i = first; i < argc; i++)
+		tool_logset_add_arg(ls, argv[i]);
+	tool_logset_finish(ls);
+	return ls->io_errors ? -1 : 0;
+}
+
+/* Fields said elsewhere on a listing line, or too noisy to repeat. */
+static bool is_shown_elsewhere(const char *key)
+{
+	static const char *const skip[] = {
+		"v", "seq", "ts", "pid", "tid", "event", "signame", "signalnum",
+		"main", "violation", "policy", "bt",
+	};
+
+	for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+		if (strcmp(key, skip[i]) == 0)
+			return true;
+	return false;
+}
+
+static size_t append(char *buf, size_t len, size_t pos, const char *s)
+{
+	int n = snprintf(buf + pos, pos < len ? len - pos : 0, "%s", s);
+
+	return pos + (size_t)(n > 0 ? n : 0);
+}
+
+static size_t append_value(char *buf, size_t len, size_t pos, json_t *v)
+{
+	char *dump;
+
+	if (json_is_string(v))
+		return append(buf, len, pos, json_string_value(v));
+	dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	pos = append(buf, len, pos, dump ? dump : "?");
+	free(dump);
+	return pos;
+}
+
+void tool_event_brief(const struct tool_event *e, char *buf, size_t len)
+{
+	char sb[32];
+	const char *sig = tool_event_signame(e->ev, sb, sizeof sb);
+	const char *key;
+	size_t pos = 0;
+	json_t *v;
+
+	buf[0] = '\0';
+	if (sig)
+		pos = append(buf, len, pos, sig);
+	json_object_foreach(e->ev, key, v) {
+		if (is_shown_elsewhere(key))
+			continue;
+		pos = append(buf, len, pos, pos ? " " : "");
+		pos = append(buf, len, pos, key);
+		pos = append(buf, len, pos, "=");
+		pos = append_value(buf, len, pos, v);
+	}
+}

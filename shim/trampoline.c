@@ -91,7 +91,7 @@ static void record_forwarded(int sig)
 	shim_evs_commit(&e);
 }
 
-static void record_handled(int sig, const struct shim_fwd_item *it)
+static void record_handled(int sig, const struct shim_fwd_item *it, const char *exception)
 {
 	struct shim_ev_small e;
 
@@ -103,6 +103,8 @@ static void record_handled(int sig, const struct shim_fwd_item *it)
 	audit_jw_int(&e.w, "from_tid", it->from_tid);
 	audit_jw_uint(&e.w, "from_thread_id", (unsigned long long)it->from_thread);
 	audit_jw_uint(&e.w, "latency_ns", shim_now_ns() - it->t_recv);
+	if (exception)
+		audit_jw_str(&e.w, "exception", exception);
 	shim_evs_commit(&e);
 }
 
@@ -159,7 +161,7 @@ static void drain(int sig, void *uc)
 	while (shim_forward_pop(sig, &it)) {
 		int e = errno;
 
-		record_handled(sig, &it);
+		record_handled(sig, &it, NULL);
 		errno = e;
 		call_handler(sig, it.handler, it.flags, &it.info, uc);
 	}
@@ -181,6 +183,21 @@ static const char *try_forward(int sig, const siginfo_t *si, uintptr_t h, unsign
 	if (r == 0)
 		return NULL;
 	return r == -ESRCH ? "main-thread-exited" : "forward-queue-full";
+}
+
+/* mode=enforce, handler run by the receiving thread itself. */
+static void run_here(int sig, siginfo_t *si, void *uc, uintptr_t h, unsigned long fl,
+		     const char *exception, int saved_errno)
+{
+	struct shim_fwd_item it;
+
+	it.handler = h;
+	it.from_tid = shim_gettid();
+	it.from_thread = pthread_self();
+	it.t_recv = shim_now_ns();
+	record_handled(sig, &it, exception);
+	errno = saved_errno;
+	call_handler(sig, h, fl, si, uc);
 }
 
 static void enforce(int sig, siginfo_t *si, void *uc, uintptr_t h, unsigned long fl, int saved_errno)
@@ -213,8 +230,7 @@ static void enforce(int sig, siginfo_t *si, void *uc, uintptr_t h, unsigned long
 			shim_evs_commit(&e);
 		}
 	}
-	errno = saved_errno;
-	call_handler(sig, h, fl, si, uc);
+	run_here(sig, si, uc, h, fl, exception, saved_errno);
 }
 
 void shim_trampoline(int sig, siginfo_t *si, void *uc)

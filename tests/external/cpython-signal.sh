@@ -47,7 +47,8 @@ if ! cmp -s "$work/native.sum" "$work/shim.sum"; then
 	fail=1
 fi
 # The shim must really have been there: a main log with calls and an exit.
-main_log=$(grep -l '"argv0":"[^"]*python3' "$work"/log.*.jsonl 2>/dev/null | head -n 1 || true)
+# The main process's log is the largest one written by a python3 process.
+main_log=$(ls -S $(grep -l '"argv0":"[^"]*python3' "$work"/log.*.jsonl 2>/dev/null) 2>/dev/null | head -n 1 || true)
 if [ -z "$main_log" ] || ! grep -q '"event":"signal.sigaction"' "$main_log" ||
    ! grep -q '"event":"sigshim.exit"' "$main_log"; then
 	echo "FAIL: no complete audit log from the python process" >&2

@@ -28,13 +28,19 @@
 static void usage(FILE *f)
 {
 	fputs("usage: sigshim run [--mode enforce|audit] [--log PATH] [--backtrace N]\n"
-	      "                   [--option KEY=VALUE]... [--shim PATH] -- CMD [ARGS...]\n"
+	      "                   [--option KEY=VALUE]... [--shim PATH]\n"
+	      "                   [--check [--suppressions FILE] [--format text|sarif|junit]\n"
+	      "                            [--report FILE]] -- CMD [ARGS...]\n"
 	      "       sigshim help-options\n"
 	      "       sigshim --version\n"
 	      "\n"
 	      "Runs CMD with libsigshim.so preloaded.  --log defaults to ./sigshim.%p.jsonl\n"
 	      "(%p = pid of each process).  Exit status: CMD's own, 128+N if signal N\n"
-	      "killed it, 126/127 if it could not be run, 2 for a usage error.\n", f);
+	      "killed it, 126/127 if it could not be run, 2 for a usage error.\n"
+	      "\n"
+	      "--check: after CMD ends, run 'sigaudit check' over the logs of every process\n"
+	      "it started (backtraces default to 16 frames, logs to a new directory under\n"
+	      "$TMPDIR); exit 1 if violations remain, else CMD's status.\n", f);
 }
 
 /* The build tree's shim when run from the build tree, else the installed one. */
@@ -143,7 +149,11 @@ static int set_env_append(const char *name, const char *value, char sep)
 
 struct run_opts {
 	const char *mode, *log, *backtrace, *shim;
+	const char *suppressions, *format, *report_out;
+	bool check;
 	char extra[4096];
+	char logbuf[PATH_MAX + 32];
+	char *orig_preload, *orig_options;   /* to give sigaudit a clean env */
 };
 
 static int add_option(char *dst, size_t cap, const char *kv)
@@ -166,6 +176,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "backtrace", required_argument, NULL, 'b' },
 		{ "option", required_argument, NULL, 'o' },
 		{ "shim", required_argument, NULL, 's' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "suppressions", required_argument, NULL, 'S' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "report", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -177,6 +191,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'l': o->log = optarg; break;
 		case 'b': o->backtrace = optarg; break;
 		case 's': o->shim = optarg; break;
+		case 'c': o->check = true; break;
+		case 'S': o->suppressions = optarg; break;
+		case 'f': o->format = optarg; break;
+		case 'r': o->report_out = optarg; break;
 		case 'o':
 			if (add_option(o->extra, sizeof o->extra, optarg) < 0)
 				return -1;
@@ -253,10 +271,121 @@ static int run_child(char **cmd)
 	return exit_status(status);
 }
 
+/* sigaudit lives next to us (build tree and install alike). */
+static void sibling(const char *name, char *out, size_t outlen)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	char *slash;
+
+	self[n > 0 ? n : 0] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(out, outlen, "%s/%s", n > 0 ? self : ".", name);
+}
+
+/* The log template with %p turned into a glob matching every process. */
+static void log_glob(const char *tmpl, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (const char *p = tmpl; *p && o + 2 < outlen; p++) {
+		if (p[0] == '%' && p[1] == 'p') {
+			out[o++] = '*';
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			out[o++] = '%';
+			p++;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+}
+
+static void restore_env(const char *name, const char *value)
+{
+	if (value)
+		setenv(name, value, 1);
+	else
+		unsetenv(name);
+}
+
+static char *dup_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v ? strdup(v) : NULL;
+}
+
+static int run_check(const struct run_opts *o, int status)
+{
+	char tool[PATH_MAX + 16], pattern[PATH_MAX];
+	const char *args[16];
+	int n = 0, st;
+	pid_t pid;
+
+	sibling("sigaudit", tool, sizeof tool);
+	log_glob(o->log, pattern, sizeof pattern);
+	args[n++] = tool;
+	args[n++] = "check";
+	if (o->suppressions) {
+		args[n++] = "--suppressions";
+		args[n++] = o->suppressions;
+	}
+	if (o->format) {
+		args[n++] = "--format";
+		args[n++] = o->format;
+	}
+	if (o->report_out) {
+		args[n++] = "-o";
+		args[n++] = o->report_out;
+	}
+	args[n++] = pattern;
+	args[n] = NULL;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		/* sigaudit itself must not run under the shim (it would log
+		 * into the directory being checked). */
+		restore_env("LD_PRELOAD", o->orig_preload);
+		restore_env("SIGSHIM_OPTIONS", o->orig_options);
+		execv(tool, (char **)args);
+		fprintf(stderr, "sigshim: cannot run %s: %s\n", tool, strerror(errno));
+		_exit(2);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0) {
+		perror("sigshim: sigaudit check");
+		return 2;
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) == 2)
+		return 2;
+	return WEXITSTATUS(st) == 1 ? 1 : status;
+}
+
+/* --check without --log: a fresh directory, so that only this run's logs
+ * are checked. */
+static int default_check_log(struct run_opts *o)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof dir, "%s/sigshim-check.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("sigshim: mkdtemp");
+		return -1;
+	}
+	snprintf(o->logbuf, sizeof o->logbuf, "%s/sigshim.%%p.jsonl", dir);
+	o->log = o->logbuf;
+	fprintf(stderr, "sigshim: logs in %s\n", dir);
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
-	int first = parse_args(argc, argv, &o);
+	int first = parse_args(argc, argv, &o), status;
 	const char *shim;
 
 	if (first < 0) {
@@ -268,13 +397,20 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "sigshim: cannot find the shim at %s: %s\n", shim, strerror(errno));
 		return EXIT_USAGE;
 	}
+	o.orig_preload = dup_env("LD_PRELOAD");
+	o.orig_options = dup_env("SIGSHIM_OPTIONS");
+	if (o.check && !o.log && default_check_log(&o) < 0)
+		return EXIT_USAGE;
+	if (o.check && !o.backtrace)
+		o.backtrace = "16";
 	warn_unpreloadable(argv[first]);
 	if (set_env_append("LD_PRELOAD", shim, ' ') < 0) {
 		perror("sigshim: setenv");
 		return 1;
 	}
 	build_options(&o);
-	return run_child(argv + first);
+	status = run_child(argv + first);
+	return o.check ? run_check(&o, status) : status;
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,260 @@
+/* The command-line tools end to end: `sigshim run` (status, environment,
+ * warnings, --check as a CI gate) and the shim's sanitizer-style options
+ * (exitcode, halt_on_violation, report). */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../unit/unit.h"
+
+struct out {
+	char text[65536];
+	int status;
+};
+
+/* Runs argv with extra environment entries; stdout+stderr captured. */
+static void run(struct out *o, const char *const *env, const char *const *argv)
+{
+	int p[2];
+	pid_t pid;
+	size_t n = 0;
+	ssize_t r;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		for (int i = 0; env && env[i]; i += 2)
+			setenv(env[i], env[i + 1], 1);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((r = read(p[0], o->text + n, sizeof o->text - 1 - n)) > 0)
+		n += (size_t)r;
+	o->text[n] = '\0';
+	close(p[0]);
+	waitpid(pid, &o->status, 0);
+}
+
+static char *path(const char *dirvar, const char *name)
+{
+	static char buf[8][4096];
+	static int k;
+	const char *d = getenv(dirvar);
+
+	ck_assert_msg(d != NULL, "%s not set (run through meson test)", dirvar);
+	snprintf(buf[k % 8], sizeof buf[0], "%s/%s", d, name);
+	return buf[k++ % 8];
+}
+
+#define SIGSHIM path("SIGSHIM_TOOLS", "sigshim")
+#define TOOLTEST(name) path("SIGSHIM_TOOLTESTS", name)
+
+static int exit_code(const struct out *o)
+{
+	ck_assert_msg(WIFEXITED(o->status), "did not exit normally: %s", o->text);
+	return WEXITSTATUS(o->status);
+}
+
+/* The line of the offending call, read from the helper's own source. */
+static int violation_line(void)
+{
+	char src[4096], line[512];
+	FILE *f;
+	int n = 0;
+
+	snprintf(src, sizeof src, "%s/worker-install.c", getenv("SIGSHIM_TOOLTESTS_SRC"));
+	f = fopen(src, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f)) {
+		n++;
+		if (strstr(line, "LINE_OF_VIOLATION")) {
+			fclose(f);
+			return n;
+		}
+	}
+	fclose(f);
+	ck_abort_msg("marker not found");
+	return 0;
+}
+
+START_TEST(check_reports_violation_with_source_line)
+{
+	struct out o;
+	char want[128];
+	const char *argv[] = { SIGSHIM, "run", "--check", "--", TOOLTEST("worker-install"), NULL };
+
+	run(&o, NULL, argv);
+	ASSERT_INT_EQ(exit_code(&o), 1);
+	ASSERT_STR_CONTAINS(o.text, "WARNING: sigshim: install-off-main (pid=");
+	snprintf(want, sizeof want, "worker-install.c:%d", violation_line());
+	ASSERT_STR_CONTAINS(o.text, want);
+	snprintf(want, sizeof want, "SUMMARY: sigshim: install-off-main ");
+	ASSERT_STR_CONTAINS(o.text, want);
+	snprintf(want, sizeof want, "worker-install.c:%d in worker", violation_line());
+	ASSERT_STR_CONTAINS(o.text, want);
+}
+END_TEST
+
+START_TEST(check_with_suppression_passes)
+{
+	struct out o;
+	char supp[] = "/tmp/sigshim-supp-XXXXXX";
+	int fd = mkstemp(supp);
+	const char *argv[] = { SIGSHIM, "run", "--check", "--suppressions", supp, "--",
+			       TOOLTEST("worker-install"), NULL };
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(write(fd, "# known\nfunction:worker\n", 24), 0);
+	close(fd);
+	run(&o, NULL, argv);
+	ASSERT_INT_EQ(exit_code(&o), 0);
+	ASSERT_STR_CONTAINS(o.text, "1 suppressed");
+	unlink(supp);
+}
+END_TEST
+
+START_TEST(check_clean_program_passes)
+{
+	struct out o;
+	const char *argv[] = { SIGSHIM, "run", "--check", "--", TOOLTEST("worker-install"), "clean", NULL };
+
+	run(&o, NULL, argv);
+	ASSERT_INT_EQ(exit_code(&o), 0);
+	ASSERT_STR_CONTAINS(o.text, "no violations");
+}
+END_TEST
+
+START_TEST(run_passes_exit_status)
+{
+	struct out o;
+	const char *argv[] = { SIGSHIM, "run", "--", TOOLTEST("exit-with"), "7", NULL };
+	const char *killed[] = { SIGSHIM, "run", "--", TOOLTEST("exit-with"), "0", "15", NULL };
+	const char *missing[] = { SIGSHIM, "run", "--", "/nonexistent/prog", NULL };
+	const char *nocmd[] = { SIGSHIM, "run", NULL };
+
+	run(&o, NULL, argv);
+	ASSERT_INT_EQ(exit_code(&o), 7);
+	run(&o, NULL, killed);
+	ASSERT_INT_EQ(exit_code(&o), 128 + 15);
+	run(&o, NULL, missing);
+	ASSERT_INT_EQ(exit_code(&o), 127);
+	run(&o, NULL, nocmd);
+	ASSERT_INT_EQ(exit_code(&o), 2);
+}
+END_TEST
+
+/* An existing LD_PRELOAD (a sanitizer runtime) stays first. */
+START_TEST(run_appends_to_ld_preload)
+{
+	struct out o;
+	const char *env[] = { "LD_PRELOAD", "libfirst-missing.so", NULL };
+	const char *argv[] = { SIGSHIM, "run", "--log", "/dev/null", "--", "/usr/bin/env", NULL };
+
+	run(&o, env, argv);
+	ASSERT_STR_CONTAINS(o.text, "LD_PRELOAD=libfirst-missing.so ");
+	ASSERT_STR_CONTAINS(o.text, "libsigshim.so");
+	ASSERT_STR_CONTAINS(o.text, "SIGSHIM_OPTIONS=log_path='/dev/null'");
+}
+END_TEST
+
+START_TEST(run_warns_on_static_binary)
+{
+	struct out o;
+	const char *argv[] = { SIGSHIM, "run", "--log", "/dev/null", "--", TOOLTEST("exit-with-static"), "3", NULL };
+
+	run(&o, NULL, argv);
+	ASSERT_INT_EQ(exit_code(&o), 3);
+	ASSERT_STR_CONTAINS(o.text, "is statically linked");
+}
+END_TEST
+
+START_TEST(exitcode_option)
+{
+	struct out o;
+	const char *env[] = { "LD_PRELOAD", getenv("SIGSHIM_PRELOAD"),
+			      "SIGSHIM_OPTIONS", "exitcode=42:report=off", NULL };
+	const char *argv[] = { TOOLTEST("worker-install"), NULL };
+	const char *clean[] = { TOOLTEST("worker-install"), "clean", NULL };
+
+	run(&o, env, argv);
+	ASSERT_INT_EQ(exit_code(&o), 42);
+	ASSERT_TRUE(strstr(o.text, "sigshim: violation") == NULL);   /* report=off */
+	run(&o, env, clean);
+	ASSERT_INT_EQ(exit_code(&o), 0);
+}
+END_TEST
+
+START_TEST(report_and_halt_options)
+{
+	struct out o;
+	const char *env[] = { "LD_PRELOAD", getenv("SIGSHIM_PRELOAD"), "SIGSHIM_OPTIONS", "", NULL };
+	const char *halt[] = { "LD_PRELOAD", getenv("SIGSHIM_PRELOAD"),
+			       "SIGSHIM_OPTIONS", "halt_on_violation=1", NULL };
+	const char *argv[] = { TOOLTEST("worker-install"), NULL };
+
+	run(&o, env, argv);
+	ASSERT_INT_EQ(exit_code(&o), 0);
+	ASSERT_STR_CONTAINS(o.text, "sigshim: violation: install-off-main: signal(SIGUSR1)");
+	ASSERT_STR_CONTAINS(o.text, "worker done");
+	run(&o, halt, argv);
+	ck_assert_msg(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGABRT,
+		      "halt_on_violation must abort: status %#x, output %s", o.status, o.text);
+	ASSERT_TRUE(strstr(o.text, "worker done") == NULL);
+}
+END_TEST
+
+START_TEST(bad_options_stop_before_main)
+{
+	struct out o;
+	const char *env[] = { "LD_PRELOAD", getenv("SIGSHIM_PRELOAD"),
+			      "SIGSHIM_OPTIONS", "mode=strict", NULL };
+	const char *argv[] = { TOOLTEST("worker-install"), "clean", NULL };
+
+	run(&o, env, argv);
+	ASSERT_INT_EQ(exit_code(&o), 2);
+	ASSERT_STR_CONTAINS(o.text, "invalid value 'strict' for 'mode' (accepted: audit|enforce)");
+}
+END_TEST
+
+START_TEST(help_options_lists_every_option)
+{
+	struct out o;
+	const char *argv[] = { SIGSHIM, "help-options", NULL };
+
+	run(&o, NULL, argv);
+	ASSERT_INT_EQ(exit_code(&o), 0);
+	ASSERT_STR_CONTAINS(o.text, "halt_on_violation=");
+	ASSERT_STR_CONTAINS(o.text, "rule_install_off_main=");
+}
+END_TEST
+
+static Suite *tools_suite(void)
+{
+	Suite *s = suite_create("tools");
+	TCase *tc = tcase_create("run");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, check_reports_violation_with_source_line);
+	tcase_add_test(tc, check_with_suppression_passes);
+	tcase_add_test(tc, check_clean_program_passes);
+	tcase_add_test(tc, run_passes_exit_status);
+	tcase_add_test(tc, run_appends_to_ld_preload);
+	tcase_add_test(tc, run_warns_on_static_binary);
+	tcase_add_test(tc, exitcode_option);
+	tcase_add_test(tc, report_and_halt_options);
+	tcase_add_test(tc, bad_options_stop_before_main);
+	tcase_add_test(tc, help_options_lists_every_option);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(tools_suite)

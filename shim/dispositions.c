@@ -135,7 +135,7 @@ static int install_locked(int sig, const struct sigaction *act, struct sigaction
  * fork() has run our atfork handler and has shim.pid == getpid().) */
 static bool in_vfork_child(void)
 {
-	return getpid() != shim.pid;
+	return shim.pid != 0 && getpid() != shim.pid;
 }
 
 int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact)
@@ -240,6 +240,22 @@ bool shim_ent_claim_oneshot(int sig, uintptr_t h)
 	}
 	unlock_sig(sig, &saved);
 	return won;
+}
+
+/* Handlers installed before our constructor knew the mode get their
+ * forwarding queues now. */
+void shim_dispositions_after_init(void)
+{
+	if (shim.opt.mode != SHIM_MODE_ENFORCE)
+		return;
+	for (int sig = 1; sig < SHIM_NSIG; sig++) {
+		uintptr_t h;
+		unsigned long fl;
+
+		shim_ent_read(sig, &h, &fl);
+		if (shim_is_function((shim_handler_t)h))
+			shim_forward_prepare(sig);
+	}
 }
 
 void shim_dispositions_after_fork(void)

@@ -45,6 +45,15 @@ void shim_ev_prepare(struct shim_ev *e)
 	audit_modules_note(e->bt, e->nbt, emit_module, NULL);
 }
 
+/* A handler's module line, so that sigaudit can name the handler even
+ * without backtraces.  Ordinary context only (the module map locks). */
+void shim_ev_note_code(uintptr_t addr)
+{
+	if (!audit_sink_active() || shim_in_handler())
+		return;
+	audit_modules_note(&addr, 1, emit_module, NULL);
+}
+
 static void header(struct jw *w, const char *event)
 {
 	struct timespec ts;

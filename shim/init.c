@@ -1,10 +1,9 @@
 /* Start-up, fork and exit.
  *
- * shim_init() runs from our constructor, or earlier from the first wrapper
- * called (another preloaded library's constructor may call sigaction before
- * ours has run).  A bad SIGSHIM_OPTIONS or an unusable log_path stops the
- * program with status 2 before main: a CI run with a typo must not pass
- * silently. */
+ * shim_init() runs from our constructor.  Calls that reach the wrappers
+ * before it are handled by early.c.  A bad SIGSHIM_OPTIONS or an unusable
+ * log_path stops the program with status 2 before main: a CI run with a
+ * typo must not pass silently. */
 #include "config.h"
 
 #include <dlfcn.h>
@@ -100,6 +99,10 @@ static void write_start_event(void)
 		audit_jw_uint(&e.w, "main_thread_id", (unsigned long long)shim.main_thread);
 	if (shim.forked)
 		audit_jw_bool(&e.w, "forked", true);
+	if (shim_early_unlogged_count())
+		audit_jw_int(&e.w, "early_unlogged", shim_early_unlogged_count());
+	if (shim_early_lost())
+		audit_jw_int(&e.w, "early_lost", shim_early_lost());
 	e.nbt = 0;
 	shim_ev_commit(&e);
 }
@@ -137,6 +140,9 @@ static void do_init(void)
 	pthread_atfork(NULL, NULL, after_fork_child);
 	shim_main_watch();
 	write_start_event();
+	if (!shim.forked)
+		shim_early_flush();
+	shim_dispositions_after_init();
 }
 
 void shim_init(void)
@@ -153,7 +159,8 @@ void shim_init(void)
 		return;
 	}
 	/* Re-entered from our own init (a handler on this thread): go on
-	 * with what is set up; another thread: wait, init is short. */
+	 * with what is set up; another thread (a constructor that started
+	 * one): wait, init is short. */
 	while (!init_owner && atomic_load(&init_state) != 2)
 		sched_yield();
 }

@@ -25,12 +25,14 @@ int __xpg_sigpause(int sig);
 int __sigpause(int sig_or_mask, int is_sig);
 int shim_bsd_sigpause(int mask) __asm__("sigpause");
 
-/* Shared shape of every wrapper: busy guard, lazy init, event. */
-#define ENTER_OR(passthrough) \
+#define ENTER_OR SHIM_ENTER_OR
+
+/* Installers keep working before our constructor: the trampoline goes in
+ * as usual and the call is remembered for the log (early.c). */
+#define ENTER_INSTALLER_OR(passthrough) \
 	do { \
 		if (!shim_enter()) \
 			return passthrough; \
-		shim_init(); \
 	} while (0)
 
 static void call_event(struct shim_ev *e, const char *name, int sig)
@@ -69,10 +71,20 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 	bool deny = false;
 	int r, err;
 
-	ENTER_OR(REAL(sigaction)(sig, act, oldact));
+	ENTER_INSTALLER_OR(REAL(sigaction)(sig, act, oldact));
+	if (!shim_ready()) {
+		r = shim_install(sig, act, oldact);
+		err = errno;
+		shim_early_sigaction(sig, act, oldact, r, err);
+		shim_leave();
+		errno = err;
+		return r;
+	}
 	shim_ev_prepare(&e);
-	if (act && shim_is_function(act->sa_handler))
+	if (act && shim_is_function(act->sa_handler)) {
+		shim_ev_note_code((uintptr_t)act->sa_handler);
 		rule = shim_policy_install(&deny);
+	}
 	if (deny) {
 		r = -1;
 		err = EPERM;
@@ -138,9 +150,19 @@ static shim_handler_t signal_common(const char *event, int sig, shim_handler_t h
 	shim_handler_t r;
 	int err;
 
+	if (!shim_ready()) {
+		r = impl(sig, handler);
+		err = errno;
+		shim_early_handler(event, sig, handler, r, err);
+		shim_leave();
+		errno = err;
+		return r;
+	}
 	shim_ev_prepare(&e);
-	if (shim_is_function(handler))
+	if (shim_is_function(handler)) {
+		shim_ev_note_code((uintptr_t)handler);
 		rule = shim_policy_install(&deny);
+	}
 	if (deny) {
 		r = SIG_ERR;
 		err = EPERM;
@@ -160,31 +182,31 @@ static shim_handler_t signal_common(const char *event, int sig, shim_handler_t h
 
 EXPORT shim_handler_t signal(int sig, shim_handler_t handler)
 {
-	ENTER_OR(REAL(signal)(sig, handler));
+	ENTER_INSTALLER_OR(REAL(signal)(sig, handler));
 	return signal_common("signal.signal", sig, handler, bsd_signal_impl);
 }
 
 EXPORT shim_handler_t bsd_signal(int sig, shim_handler_t handler)
 {
-	ENTER_OR(REAL(bsd_signal)(sig, handler));
+	ENTER_INSTALLER_OR(REAL(bsd_signal)(sig, handler));
 	return signal_common("signal.bsd_signal", sig, handler, bsd_signal_impl);
 }
 
 EXPORT shim_handler_t ssignal(int sig, shim_handler_t handler)
 {
-	ENTER_OR(REAL(ssignal)(sig, handler));
+	ENTER_INSTALLER_OR(REAL(ssignal)(sig, handler));
 	return signal_common("signal.ssignal", sig, handler, bsd_signal_impl);
 }
 
 EXPORT shim_handler_t sysv_signal(int sig, shim_handler_t handler)
 {
-	ENTER_OR(REAL(sysv_signal)(sig, handler));
+	ENTER_INSTALLER_OR(REAL(sysv_signal)(sig, handler));
 	return signal_common("signal.sysv_signal", sig, handler, sysv_signal_impl);
 }
 
 EXPORT shim_handler_t __sysv_signal(int sig, shim_handler_t handler)
 {
-	ENTER_OR(REAL(__sysv_signal)(sig, handler));
+	ENTER_INSTALLER_OR(REAL(__sysv_signal)(sig, handler));
 	return signal_common("signal.__sysv_signal", sig, handler, sysv_signal_impl);
 }
 
@@ -220,7 +242,7 @@ static shim_handler_t sigset_other(int sig, shim_handler_t disp)
 
 EXPORT shim_handler_t sigset(int sig, shim_handler_t disp)
 {
-	ENTER_OR(REAL(sigset)(sig, disp));
+	ENTER_INSTALLER_OR(REAL(sigset)(sig, disp));
 	return signal_common("signal.sigset", sig, disp,
 			     shim_is_function(disp) ? sigset_function : sigset_other);
 }
@@ -280,12 +302,19 @@ EXPORT int siginterrupt(int sig, int flag)
 	struct shim_ev e;
 	int r, err;
 
-	ENTER_OR(REAL(siginterrupt)(sig, flag));
-	shim_ev_prepare(&e);
+	ENTER_INSTALLER_OR(REAL(siginterrupt)(sig, flag));
+	if (shim_ready())
+		shim_ev_prepare(&e);
 	r = REAL(siginterrupt)(sig, flag);
 	err = errno;
 	if (r == 0)
 		shim_sigintr_set(sig, flag != 0);
+	if (!shim_ready()) {
+		shim_early_unlogged();
+		shim_leave();
+		errno = err;
+		return r;
+	}
 	call_event(&e, "signal.siginterrupt", sig);
 	audit_jw_int(&e.w, "flag", flag);
 	shim_ev_result_errno(&e, r, err);

@@ -40,7 +40,14 @@ EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 
 	if (!shim_enter())
 		return REAL(sigprocmask)(how, set, oldset);
-	shim_init();
+	if (!shim_ready()) {
+		r = REAL(sigprocmask)(how, set, oldset);
+		err = errno;
+		shim_early_mask("signal.sigprocmask", NULL, how, set, oldset, r, err);
+		shim_leave();
+		errno = err;
+		return r;
+	}
 	shim_ev_prepare(&e);
 	r = REAL(sigprocmask)(how, set, oldset);
 	err = errno;
@@ -61,7 +68,13 @@ static int pthread_sigmask_common(int (*real)(int, const sigset_t *, sigset_t *)
 
 	if (!shim_enter())
 		return real(how, set, oldset);
-	shim_init();
+	if (!shim_ready()) {
+		r = real(how, set, oldset);
+		shim_early_mask("signal.pthread_sigmask", version, how, set, oldset, r, r);
+		shim_leave();
+		errno = err;
+		return r;
+	}
 	shim_ev_prepare(&e);
 	r = real(how, set, oldset);
 	mask_event("signal.pthread_sigmask", version, how, set, oldset, r == 0, &e);

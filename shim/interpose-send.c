@@ -22,9 +22,7 @@ static int pthread_kill_common(int (*real)(pthread_t, int), const char *version,
 	struct shim_ev e;
 	int r, err = errno;
 
-	if (!shim_enter())
-		return real(thread, sig);
-	shim_init();
+	SHIM_ENTER_OR(real(thread, sig));
 	shim_ev_prepare(&e);
 	r = real(thread, sig);
 	/* thread_id is the target, as in Python's audit event
@@ -61,9 +59,7 @@ static int pthread_sigqueue_common(int (*real)(pthread_t, int, const union sigva
 	struct shim_ev e;
 	int r, err = errno;
 
-	if (!shim_enter())
-		return real(thread, sig, value);
-	shim_init();
+	SHIM_ENTER_OR(real(thread, sig, value));
 	shim_ev_prepare(&e);
 	r = real(thread, sig, value);
 	send_event(&e, "signal.pthread_sigqueue", thread, sig);
@@ -97,9 +93,7 @@ static int raise_common(int (*real)(int), const char *name, int sig)
 	struct shim_ev e;
 	int r, err;
 
-	if (!shim_enter())
-		return real(sig);
-	shim_init();
+	SHIM_ENTER_OR(real(sig));
 	shim_ev_prepare(&e);
 	r = real(sig);
 	err = errno;
@@ -126,9 +120,7 @@ EXPORT int kill(pid_t pid, int sig)
 	struct shim_ev e;
 	int r, err;
 
-	if (!shim_enter())
-		return REAL(kill)(pid, sig);
-	shim_init();
+	SHIM_ENTER_OR(REAL(kill)(pid, sig));
 	shim_ev_prepare(&e);
 	r = REAL(kill)(pid, sig);
 	err = errno;
@@ -146,9 +138,7 @@ EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
 	struct shim_ev e;
 	int r, err;
 
-	if (!shim_enter())
-		return REAL(tgkill)(tgid, tid, sig);
-	shim_init();
+	SHIM_ENTER_OR(REAL(tgkill)(tgid, tid, sig));
 	shim_ev_prepare(&e);
 	r = REAL(tgkill)(tgid, tid, sig);
 	err = errno;
@@ -167,9 +157,7 @@ EXPORT int sigqueue(pid_t pid, int sig, const union sigval value)
 	struct shim_ev e;
 	int r, err;
 
-	if (!shim_enter())
-		return REAL(sigqueue)(pid, sig, value);
-	shim_init();
+	SHIM_ENTER_OR(REAL(sigqueue)(pid, sig, value));
 	shim_ev_prepare(&e);
 	r = REAL(sigqueue)(pid, sig, value);
 	err = errno;

@@ -77,10 +77,22 @@ struct shim_state {
 };
 extern struct shim_state shim;
 
-/* Full initialisation (options, log, start event); idempotent, and safe to
- * call from any wrapper. */
+/* Full initialisation (options, log, start event), from our constructor.
+ * Wrappers called before it (other libraries' constructors, a sanitizer
+ * runtime starting up) take the early path (early.c). */
 void shim_init(void);
 bool shim_ready(void);
+void shim_early_sigaction(int sig, const struct sigaction *act,
+			  const struct sigaction *old, int ret, int err);
+void shim_early_handler(const char *event, int sig, shim_handler_t h,
+			shim_handler_t ret, int err);
+void shim_early_mask(const char *event, const char *version, int how,
+		     const sigset_t *set, const sigset_t *oldset, int ret, int err);
+void shim_early_unlogged(void);
+void shim_early_flush(void);
+int shim_early_lost(void);
+int shim_early_unlogged_count(void);
+void shim_dispositions_after_init(void);
 
 /* Per-thread state.  Initial-exec TLS: a preloaded object has room in the
  * static TLS block, and IE access never calls into the loader, so it is
@@ -101,6 +113,19 @@ static inline void shim_leave(void)
 {
 	shim_busy = 0;
 }
+
+/* Entry of every wrapper that changes no handler: the busy guard, and a
+ * plain pass-through (counted) before our constructor has run. */
+#define SHIM_ENTER_OR(passthrough) \
+	do { \
+		if (!shim_enter()) \
+			return passthrough; \
+		if (!shim_ready()) { \
+			shim_leave(); \
+			shim_early_unlogged(); \
+			return passthrough; \
+		} \
+	} while (0)
 
 pid_t shim_gettid(void);
 bool shim_is_main_thread(void);
@@ -126,6 +151,8 @@ struct shim_ev {
 /* Captures the call-site backtrace (when enabled and not in a handler).  To
  * be called at the top of a wrapper. */
 void shim_ev_prepare(struct shim_ev *e);
+/* Writes the module line for a code address (a handler) if not yet done. */
+void shim_ev_note_code(uintptr_t addr);
 /* Starts the line: v, seq, ts, pid, tid, event. */
 void shim_ev_begin(struct shim_ev *e, const char *event);
 /* thread_id, signalnum, signame, main, in_handler. */

@@ -13,7 +13,7 @@
 #include <time.h>
 
 static pthread_t main_thread, w1, w2;
-static _Atomic int go, handled_on_w2, handled_on_main;
+static _Atomic int go, handled_on_w2, handled_on_main, handled;
 static int w1_ret = -1, w2_ret = -1;
 
 static void on_usr1(int sig)
@@ -22,6 +22,7 @@ static void on_usr1(int sig)
 		atomic_store(&handled_on_w2, 1);
 	else if (pthread_equal(pthread_self(), main_thread))
 		atomic_store(&handled_on_main, 1);
+	atomic_fetch_add(&handled, 1);
 }
 
 static void wait_for(_Atomic int *flag)
@@ -29,6 +30,14 @@ static void wait_for(_Atomic int *flag)
 	struct timespec ms = { 0, 1000000 };
 
 	for (int i = 0; i < 10000 && !atomic_load(flag); i++)
+		nanosleep(&ms, NULL);
+}
+
+static void wait_until(_Atomic int *counter, int n)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	for (int i = 0; i < 10000 && atomic_load(counter) < n; i++)
 		nanosleep(&ms, NULL);
 }
 
@@ -42,7 +51,7 @@ static void *worker1(void *arg)
 static void *worker2(void *arg)
 {
 	wait_for(&go);
-	wait_for(&handled_on_w2);
+	wait_for(&handled);   /* w1's signal was handled, wherever it ran */
 	w2_ret = pthread_kill(main_thread, SIGUSR1);
 	return NULL;
 }
@@ -60,9 +69,9 @@ int main(void)
 	fprintf(stderr, "@thread main %lu\n@thread w1 %lu\n@thread w2 %lu\n",
 		(unsigned long)main_thread, (unsigned long)w1, (unsigned long)w2);
 	atomic_store(&go, 1);
-	wait_for(&handled_on_main);
 	pthread_join(w1, NULL);
 	pthread_join(w2, NULL);
+	wait_until(&handled, 2);   /* main's own signal too */
 	printf("w1: pthread_kill(w2, SIGUSR1) = %d\n", w1_ret);
 	printf("w2: pthread_kill(main, SIGUSR1) = %d\n", w2_ret);
 	printf("handler ran on w2: %s\n", handled_on_w2 ? "yes" : "no");

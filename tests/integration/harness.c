@@ -239,6 +239,20 @@ static void find_logs(struct it_run *r)
 	globfree(&g);
 }
 
+/* In a sanitizer build, SIGSHIM_PRELOAD is "libasan.so libsigshim.so": the
+ * runtime must come first in every helper's LD_PRELOAD. */
+static const char *preload_prefix(const char *shim)
+{
+	static char prefix[1024];
+	const char *full = getenv("SIGSHIM_PRELOAD");
+	size_t n = full ? strlen(full) : 0, ns = strlen(shim);
+
+	prefix[0] = '\0';
+	if (n > ns && strcmp(full + n - ns, shim) == 0 && n - ns < sizeof prefix)
+		memcpy(prefix, full, n - ns), prefix[n - ns] = '\0';
+	return prefix;
+}
+
 void it_run(struct it_run *r)
 {
 	const char *helpers = env_or_fail("SIGSHIM_HELPERS");
@@ -253,10 +267,11 @@ void it_run(struct it_run *r)
 	const char *kv[] = { "{dir}", r->dir, "{shim}", shim, "{helpers}", helpers, NULL };
 	snprintf(path, sizeof path, "%s/%s", helpers, r->helper);
 	if (r->preload) {
-		strcpy(preload, "LD_PRELOAD=");
-		expand(preload + 11, sizeof preload - 11, r->preload, kv);
+		size_t n = (size_t)snprintf(preload, sizeof preload, "LD_PRELOAD=%s",
+					    preload_prefix(shim));
+		expand(preload + n, sizeof preload - n, r->preload, kv);
 	} else if (r->shim) {
-		snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shim);
+		snprintf(preload, sizeof preload, "LD_PRELOAD=%s%s", preload_prefix(shim), shim);
 	}
 	if (r->raw_options) {
 		strcpy(options, "SIGSHIM_OPTIONS=");
@@ -603,4 +618,47 @@ int it_main(Suite *s)
 	nfailed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return nfailed == 0 ? 0 : 1;
+}
+
+int it_sanitizer_preloaded(void)
+{
+	const char *shim = getenv("SIGSHIM_LIB");
+
+	return shim && *preload_prefix(shim) != '\0';
+}
+
+static int in_sanitizer_module(json_t *evs, const char *addr_str)
+{
+	unsigned long long addr;
+
+	if (!addr_str || strncmp(addr_str, "0x", 2) != 0)
+		return 0;
+	addr = strtoull(addr_str, NULL, 16);
+	for (size_t i = 0; i < json_array_size(evs); i++) {
+		json_t *m = json_array_get(evs, i);
+		const char *path = json_string_value(json_object_get(m, "path"));
+		const char *lo = json_string_value(json_object_get(m, "start"));
+		const char *hi = json_string_value(json_object_get(m, "end"));
+
+		if (!path || !lo || !hi || !strstr(path, "libasan") ||
+		    strcmp(json_string_value(json_object_get(m, "event")), "sigshim.module"))
+			continue;
+		if (addr >= strtoull(lo, NULL, 16) && addr < strtoull(hi, NULL, 16))
+			return 1;
+	}
+	return 0;
+}
+
+void it_drop_sanitizer_events(json_t *evs)
+{
+	if (!it_sanitizer_preloaded())
+		return;
+	for (size_t i = json_array_size(evs); i-- > 0;) {
+		json_t *ev = json_array_get(evs, i);
+		json_t *act = json_object_get(ev, "act");
+		const char *h = json_string_value(json_object_get(act ? act : ev, "handler"));
+
+		if (json_is_true(json_object_get(ev, "early")) && in_sanitizer_module(evs, h))
+			json_array_remove(evs, i);
+	}
 }

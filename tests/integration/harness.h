@@ -137,4 +137,10 @@ int it_main(Suite *s);
 #define IT_TEST(name) START_TEST(name)
 #define IT_END END_TEST
 
+/* True when the helpers run with a sanitizer runtime preloaded first. */
+int it_sanitizer_preloaded(void);
+/* Removes the "early" call events whose handler lies in the sanitizer
+ * runtime (located through the log's sigshim.module lines). */
+void it_drop_sanitizer_events(json_t *evs);
+
 #endif

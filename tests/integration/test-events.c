@@ -111,7 +111,11 @@ static void check_common(json_t *evs, pid_t pid, int want_exit, int backtrace)
 		}
 		if (strncmp(name, "signal.", 7) == 0 && strcmp(name, "signal.received") != 0) {
 			it_field(ev, "ret");
-			if (backtrace)
+			/* calls made before the shim's constructor carry no
+			 * backtrace (docs/events.md, "early") */
+			if (backtrace && json_is_true(json_object_get(ev, "early")))
+				it_assert_no_field(ev, "bt");
+			else if (backtrace)
 				it_assert_msg(json_is_array(json_object_get(ev, "bt")) &&
 					      json_array_size(json_object_get(ev, "bt")) > 0 &&
 					      json_array_size(json_object_get(ev, "bt")) <= (size_t)backtrace,
@@ -147,6 +151,9 @@ static json_t *run_logged(struct it_run *r)
 		      "helper %s: %s; stderr: %s", r->helper, it_status_str(r->status), r->err);
 	json_t *evs = it_load_main(r);
 	check_common(evs, r->pid, 1, 0);
+	/* In a sanitizer build, the runtime installs its own handlers before
+	 * any helper code runs; those calls are not the helper's. */
+	it_drop_sanitizer_events(evs);
 	return evs;
 }
 
@@ -583,17 +590,24 @@ IT_TEST(mask_events)
 	long show = it_expect(evs, last + 1, "{s:s}", "event", "signal.pthread_sigmask");
 	check_mask_fn(&r, evs, 0, "signal.sigprocmask", NULL, 0);
 	check_mask_fn(&r, evs, show + 1, "signal.pthread_sigmask", "GLIBC_2.32", 1);
-	check_mask_fn(&r, evs, 0, "signal.pthread_sigmask", "GLIBC_2.2.5", 1);
+	/* Under ASan, libasan's unversioned pthread_sigmask interceptor comes
+	 * first and binds the old-version calls too, then calls the default
+	 * version: the chaining to GLIBC_2.2.5 is only observable (and is
+	 * checked) in the plain build. */
+	if (!it_sanitizer_preloaded())
+		check_mask_fn(&r, evs, 0, "signal.pthread_sigmask", "GLIBC_2.2.5", 1);
 	it_context("%s", r.dir);
 	/* one event per call, each bound to its version */
 	it_assert_int_eq(it_count(evs, "{s:s}", "event", "signal.sigprocmask"),
 			 count_lines(r.out, "sigprocmask("));
-	it_assert_int_eq(it_count(evs, "{s:s, s:s}", "event", "signal.pthread_sigmask",
-				  "version", "GLIBC_2.2.5"),
-			 count_lines(r.out, "pthread_sigmask@GLIBC_2.2.5("));
+	if (!it_sanitizer_preloaded())
+		it_assert_int_eq(it_count(evs, "{s:s, s:s}", "event", "signal.pthread_sigmask",
+					  "version", "GLIBC_2.2.5"),
+				 count_lines(r.out, "pthread_sigmask@GLIBC_2.2.5("));
 	it_assert_int_eq(it_count(evs, "{s:s, s:s}", "event", "signal.pthread_sigmask",
 				  "version", "GLIBC_2.32"),
-			 count_lines(r.out, "pthread_sigmask(") + count_lines(r.out, "  mask "));
+			 count_lines(r.out, "pthread_sigmask(") + count_lines(r.out, "  mask ") +
+			 (it_sanitizer_preloaded() ? count_lines(r.out, "pthread_sigmask@GLIBC_2.2.5(") : 0));
 	/* the worker's own calls carry its thread id */
 	long i = it_expect(evs, 0, "{s:s, s:I, s:s}", "event", "signal.pthread_sigmask",
 			   "thread_id", (json_int_t)t1, "how", "SIG_BLOCK");
@@ -906,7 +920,7 @@ IT_TEST(backtrace_modules)
 			it_assert(json_is_string(it_field(ev, "pc")));
 			continue;
 		}
-		if (strncmp(name, "signal.", 7) != 0)
+		if (strncmp(name, "signal.", 7) != 0 || json_is_true(json_object_get(ev, "early")))
 			continue;
 		json_t *bt = it_field(ev, "bt");
 		for (size_t f = 0; f < json_array_size(bt); f++) {

@@ -17,6 +17,8 @@ struct out {
 	int status;
 };
 
+static const char *asan_prefix(void);
+
 /* Runs argv with extra environment entries; stdout+stderr captured. */
 static void run(struct out *o, const char *const *env, const char *const *argv)
 {
@@ -31,6 +33,8 @@ static void run(struct out *o, const char *const *env, const char *const *argv)
 		dup2(p[1], 1);
 		dup2(p[1], 2);
 		close(p[0]);
+		if (*asan_prefix() && strstr(argv[0], "/sigshim"))
+			setenv("LD_PRELOAD", asan_prefix(), 1);
 		for (int i = 0; env && env[i]; i += 2)
 			setenv(env[i], env[i + 1], 1);
 		execv(argv[0], (char **)argv);
@@ -42,6 +46,22 @@ static void run(struct out *o, const char *const *env, const char *const *argv)
 	o->text[n] = '\0';
 	close(p[0]);
 	waitpid(pid, &o->status, 0);
+}
+
+/* In a sanitizer build the runtime must stay first in LD_PRELOAD: give
+ * `sigshim run` an LD_PRELOAD holding it, which the runner appends to. */
+static const char *asan_prefix(void)
+{
+	static char prefix[1024];
+	const char *full = getenv("SIGSHIM_PRELOAD"), *shim = getenv("SIGSHIM_LIB");
+	size_t n = full ? strlen(full) : 0, ns = shim ? strlen(shim) : 0;
+
+	prefix[0] = '\0';
+	if (shim && n > ns + 1 && strcmp(full + n - ns, shim) == 0 && n - ns < sizeof prefix) {
+		memcpy(prefix, full, n - ns - 1);
+		prefix[n - ns - 1] = '\0';
+	}
+	return prefix;
 }
 
 static char *path(const char *dirvar, const char *name)
@@ -156,11 +176,17 @@ END_TEST
 START_TEST(run_appends_to_ld_preload)
 {
 	struct out o;
-	const char *env[] = { "LD_PRELOAD", "libfirst-missing.so", NULL };
+	char first[1100];
+	const char *env[] = { "LD_PRELOAD", first, NULL };
 	const char *argv[] = { SIGSHIM, "run", "--log", "/dev/null", "--", "/usr/bin/env", NULL };
 
+	/* Any first entry will do; in a sanitizer build it must be libasan. */
+	snprintf(first, sizeof first, "%s", *asan_prefix() ? asan_prefix() : "libfirst-missing.so");
 	run(&o, env, argv);
-	ASSERT_STR_CONTAINS(o.text, "LD_PRELOAD=libfirst-missing.so ");
+	const char *line = strstr(o.text, "\nLD_PRELOAD=");
+	ck_assert_msg(line != NULL, "no LD_PRELOAD in: %s", o.text);
+	ASSERT_TRUE(strncmp(line + 12, first, strlen(first)) == 0);
+	ASSERT_TRUE(strstr(line, "libsigshim.so") != NULL);
 	ASSERT_STR_CONTAINS(o.text, "libsigshim.so");
 	ASSERT_STR_CONTAINS(o.text, "SIGSHIM_OPTIONS=log_path='/dev/null'");
 }

@@ -143,4 +143,7 @@ int it_sanitizer_preloaded(void);
  * runtime (located through the log's sigshim.module lines). */
 void it_drop_sanitizer_events(json_t *evs);
 
+/* True under the valgrind test setup (meson test --setup valgrind). */
+int it_under_valgrind(void);
+
 #endif

@@ -155,8 +155,11 @@ IT_TEST(lifecycle_exec_inherits)
 	struct it_run s = { .helper = "lifecycle", .args = { "inherit" }, .shim = 1 };
 
 	it_run(&n);
-	/* the native baseline itself: what exec really keeps */
-	it_assert_str_contains(n.out, "sigaction(SIGHUP, NULL, &old) -> 0 errno=0 old={SIG_IGN");
+	/* the native baseline itself: what exec really keeps (valgrind, which
+	 * sits between exec and the program, does not pass SIG_IGN on; the
+	 * native-vs-shim comparison below still runs there) */
+	if (!it_under_valgrind())
+		it_assert_str_contains(n.out, "sigaction(SIGHUP, NULL, &old) -> 0 errno=0 old={SIG_IGN");
 	it_assert_str_contains(n.out, "  pending [12]");
 	it_assert_str_contains(n.out, "  handled h_usr1 SIGUSR2");
 	it_run_free(&n);

@@ -123,6 +123,10 @@ START_TEST(low_fd_limit)
 	char path[256], got[256];
 	struct rlimit rl = { 64, 64 };
 
+	/* valgrind keeps descriptors for itself at the top of the table and
+	 * refuses RLIMIT_NOFILE changes: this case runs in the other setups. */
+	if (getenv("SIGSHIM_UNDER_VALGRIND"))
+		return;
 	snprintf(path, sizeof path, "%s/low.jsonl", tmpdir());
 	/* With a soft limit of 64 the log must still open, under it. */
 	ASSERT_INT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);

@@ -5,7 +5,9 @@
 #include "config.h"
 
 #include <stdatomic.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backtrace.h"
 #include "decode.h"
@@ -115,6 +117,7 @@ void shim_ev_result_code(struct shim_ev *e, int code)
 }
 
 static void count_truncated(const struct jw *w);
+static void after_write(bool ok);
 
 void shim_ev_commit(struct shim_ev *e)
 {
@@ -125,13 +128,57 @@ void shim_ev_commit(struct shim_ev *e)
 		audit_jw_end(&e->w);
 	}
 	count_truncated(&e->w);
-	audit_sink_write(e->buf, audit_jw_finish(&e->w));
+	after_write(audit_sink_write(e->buf, audit_jw_finish(&e->w)));
 }
 
 void shim_evs_commit(struct shim_ev_small *e)
 {
 	count_truncated(&e->w);
-	audit_sink_write(e->buf, audit_jw_finish(&e->w));
+	after_write(audit_sink_write(e->buf, audit_jw_finish(&e->w)));
+}
+
+/* Lost lines are never silent.  The first failure of each kind is said on
+ * stderr at once (async-signal-safe: a fixed message and write(2)); when
+ * the log takes lines again, a sigshim.log_error line records how many were
+ * lost before it; sigshim.exit has the totals. */
+static atomic_int said_errno;
+static atomic_ullong logged_dropped;
+
+static void put_stderr(const char *s)
+{
+	(void)!write(2, s, strlen(s));
+}
+
+static void say_write_failure(int err)
+{
+	const char *name = audit_errno_name(err);
+
+	put_stderr("sigshim: cannot write the audit log (");
+	put_stderr(name ? name : "?");
+	put_stderr("): lost events are counted and reported at exit\n");
+}
+
+static void after_write(bool ok)
+{
+	struct audit_sink_stats st;
+	struct shim_ev_small e;
+
+	audit_sink_stats(&st);
+	if (!ok) {
+		if (st.last_errno && atomic_exchange(&said_errno, st.last_errno) != st.last_errno)
+			say_write_failure(st.last_errno);
+		return;
+	}
+	if (st.dropped <= atomic_load(&logged_dropped) ||
+	    atomic_exchange(&logged_dropped, st.dropped) >= st.dropped)
+		return;
+	shim_evs_begin(&e, "sigshim.log_error");
+	audit_jw_str(&e.w, "error", audit_errno_name(st.last_errno));
+	audit_jw_int(&e.w, "errno", st.last_errno);
+	audit_jw_uint(&e.w, "dropped", st.dropped);
+	audit_jw_uint(&e.w, "dropped_bytes", st.dropped_bytes);
+	count_truncated(&e.w);
+	audit_sink_write(e.buf, audit_jw_finish(&e.w));
 }
 
 static atomic_ullong n_truncated;

@@ -263,6 +263,41 @@ START_TEST(help_options_lists_every_option)
 }
 END_TEST
 
+/* A full disk: the program runs exactly as without the shim; the loss is
+ * said on stderr at once and counted at exit. */
+START_TEST(full_disk_is_reported_not_fatal)
+{
+	struct out o;
+	const char *env[] = { "LD_PRELOAD", getenv("SIGSHIM_PRELOAD"),
+			      "SIGSHIM_OPTIONS", "mode=audit:log_path=/dev/full", NULL };
+	const char *prog[] = { TOOLTEST("worker-install"), "clean", NULL };
+
+	run(&o, env, prog);
+	ASSERT_INT_EQ(exit_code(&o), 0);
+	ASSERT_STR_CONTAINS(o.text, "sigshim: cannot write the audit log (ENOSPC)");
+	ASSERT_STR_CONTAINS(o.text, "audit event(s) (");
+	ASSERT_STR_CONTAINS(o.text, "could not be written to '/dev/full': No space left on device");
+}
+END_TEST
+
+START_TEST(deleted_log_is_reported)
+{
+	struct out o;
+	char dir[] = "/tmp/sigshim-vanish-XXXXXX", log[128], opts[256];
+	const char *env[] = { "LD_PRELOAD", getenv("SIGSHIM_PRELOAD"), "SIGSHIM_OPTIONS", opts, NULL };
+	const char *argv[] = { TOOLTEST("unlink-then-signal"), log, NULL };
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(log, sizeof log, "%s/x.jsonl", dir);
+	snprintf(opts, sizeof opts, "mode=audit:log_path=%s", log);
+	run(&o, env, argv);
+	ASSERT_INT_EQ(exit_code(&o), 0);
+	ASSERT_STR_CONTAINS(o.text, "still running");
+	ASSERT_STR_CONTAINS(o.text, "was deleted while the program ran");
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *tools_suite(void)
 {
 	Suite *s = suite_create("tools");
@@ -279,6 +314,8 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, report_and_halt_options);
 	tcase_add_test(tc, bad_options_stop_before_main);
 	tcase_add_test(tc, help_options_lists_every_option);
+	tcase_add_test(tc, full_disk_is_reported_not_fatal);
+	tcase_add_test(tc, deleted_log_is_reported);
 	suite_add_tcase(s, tc);
 	return s;
 }

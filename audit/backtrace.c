@@ -21,6 +21,11 @@ static pthread_mutex_t mod_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct known emitted[MAX_MODULES];
 static int n_emitted;
 
+uintptr_t audit_backtrace_text(void)
+{
+	return (uintptr_t)unw_backtrace;
+}
+
 void audit_backtrace_init(void)
 {
 	void *pcs[4];

@@ -16,6 +16,9 @@ struct audit_module {
 	char build_id[2 * 40 + 1]; /* hex, "" when the object has none */
 };
 
+/* An address inside libunwind's code (to tell its own calls apart). */
+uintptr_t audit_backtrace_text(void);
+
 /* Warms libunwind up (its first call is slow and allocates). */
 void audit_backtrace_init(void);
 

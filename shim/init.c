@@ -58,6 +58,10 @@ static void find_self(void)
 		shim.self_lo = m.start;
 		shim.self_hi = m.end;
 	}
+	if (audit_module_find(audit_backtrace_text(), &m) == 0) {
+		shim.unwind_lo = m.start;
+		shim.unwind_hi = m.end;
+	}
 }
 
 /* Returns 0, or -errno. */

@@ -38,7 +38,7 @@ EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 	struct shim_ev e;
 	int r, err;
 
-	if (!shim_enter())
+	if (shim_called_by_unwinder(__builtin_return_address(0)) || !shim_enter())
 		return REAL(sigprocmask)(how, set, oldset);
 	if (!shim_ready()) {
 		r = REAL(sigprocmask)(how, set, oldset);
@@ -60,13 +60,13 @@ EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 }
 
 static int pthread_sigmask_common(int (*real)(int, const sigset_t *, sigset_t *),
-				  const char *version, int how,
+				  const void *ret_addr, const char *version, int how,
 				  const sigset_t *set, sigset_t *oldset)
 {
 	struct shim_ev e;
 	int r, err = errno;
 
-	if (!shim_enter())
+	if (shim_called_by_unwinder(ret_addr) || !shim_enter())
 		return real(how, set, oldset);
 	if (!shim_ready()) {
 		r = real(how, set, oldset);
@@ -92,11 +92,11 @@ int shim_pthread_sigmask_225(int how, const sigset_t *set, sigset_t *oldset);
 __asm__(".symver shim_pthread_sigmask_232, pthread_sigmask@@GLIBC_2.32");
 EXPORT int shim_pthread_sigmask_232(int how, const sigset_t *set, sigset_t *oldset)
 {
-	return pthread_sigmask_common(REAL(pthread_sigmask), "GLIBC_2.32", how, set, oldset);
+	return pthread_sigmask_common(REAL(pthread_sigmask), __builtin_return_address(0), "GLIBC_2.32", how, set, oldset);
 }
 
 __asm__(".symver shim_pthread_sigmask_225, pthread_sigmask@GLIBC_2.2.5");
 EXPORT int shim_pthread_sigmask_225(int how, const sigset_t *set, sigset_t *oldset)
 {
-	return pthread_sigmask_common(REAL(pthread_sigmask_225), "GLIBC_2.2.5", how, set, oldset);
+	return pthread_sigmask_common(REAL(pthread_sigmask_225), __builtin_return_address(0), "GLIBC_2.2.5", how, set, oldset);
 }

@@ -74,6 +74,7 @@ struct shim_state {
 	bool forked;
 	char log_path[4096];
 	uintptr_t self_lo, self_hi;       /* our own text, left out of backtraces */
+	uintptr_t unwind_lo, unwind_hi;   /* libunwind's, whose own calls are not audited */
 };
 extern struct shim_state shim;
 
@@ -112,6 +113,16 @@ static inline bool shim_enter(void)
 static inline void shim_leave(void)
 {
 	shim_busy = 0;
+}
+
+/* libunwind calls sigprocmask from its own code, also outside our calls
+ * (its per-thread cache destructor runs at thread exit): such calls are
+ * libunwind's, not the program's. */
+static inline bool shim_called_by_unwinder(const void *ret_addr)
+{
+	uintptr_t a = (uintptr_t)ret_addr;
+
+	return a >= shim.unwind_lo && a < shim.unwind_hi;
 }
 
 /* Entry of every wrapper that changes no handler: the busy guard, and a

@@ -888,6 +888,26 @@ IT_END
 
 /* --- backtraces ---------------------------------------------------------------- */
 
+/* libunwind calls sigprocmask while it unwinds: with backtraces on, the
+ * shim's own (and libunwind's) calls must still never be audited, so the
+ * helper's calls and the events match one to one. */
+IT_TEST(backtrace_not_reaudited)
+{
+	struct it_run r = { .helper = "calls-masks", .options = "backtrace=16", .shim = 1 };
+
+	it_run(&r);
+	it_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "%s",
+		      it_status_str(r.status));
+	json_t *evs = it_load_main(&r);
+	it_drop_sanitizer_events(evs);
+	it_assert_int_eq(it_count(evs, "{s:s}", "event", "signal.sigprocmask"),
+			 count_lines(r.out, "sigprocmask("));
+	it_assert_int_gt(it_count(evs, "{s:s}", "event", "signal.sigprocmask"), 0);
+	json_decref(evs);
+	it_run_free(&r);
+}
+IT_END
+
 IT_TEST(backtrace_modules)
 {
 	struct it_run r = { .helper = "calls-handlers", .options = "backtrace=8", .shim = 1 };
@@ -1212,6 +1232,7 @@ static Suite *events_suite(void)
 	tcase_add_test(tc, send_events);
 	tcase_add_test(tc, threads_example_events);
 	tcase_add_test(tc, backtrace_modules);
+	tcase_add_test(tc, backtrace_not_reaudited);
 	tcase_add_test(tc, early_ctor_linked);
 	tcase_add_test(tc, early_ctor_preload_after_shim);
 	tcase_add_test(tc, early_ctor_preload_before_shim);

@@ -100,7 +100,7 @@ static const char *lookup(const struct code_name *t, size_t n, int code)
 /* Kernel-generated codes (> 0) are per signal; the others are shared. */
 const char *audit_si_code_name(int sig, int code)
 {
-	if (code <= 0)
+	if (code <= 0 || code == SI_KERNEL)
 		return lookup(TABLE(generic_codes), code);
 	switch (sig) {
 	case SIGSEGV: return lookup(TABLE(segv_codes), code);
@@ -111,7 +111,7 @@ const char *audit_si_code_name(int sig, int code)
 	case SIGCHLD: return lookup(TABLE(chld_codes), code);
 	case SIGPOLL: return lookup(TABLE(poll_codes), code);
 	case SIGSYS: return lookup(TABLE(sys_codes), code);
-	default: return code == SI_KERNEL ? "SI_KERNEL" : NULL;
+	default: return NULL;
 	}
 }
 

@@ -216,14 +216,16 @@ void shim_sigintr_set(int sig, bool interrupt)
 		atomic_fetch_and(&sigintr, ~(1ULL << (sig - 1)));
 }
 
-/* SA_RESETHAND, emulated (mode=enforce): the first receipt that finds
- * `h` still installed resets both views to SIG_DFL, keeping flags and mask
- * as the kernel does, and wins the right to run `h` once.  Runs in a
- * handler: all signals are blocked while the lock is held, and the holder
- * on another thread never waits, so the spin is short. */
+/* SA_RESETHAND, emulated: the first receipt that finds `h` still
+ * installed resets the program's view to SIG_DFL (flags and mask kept, as
+ * the kernel does) and wins the right to run `h` once.  The kernel entry
+ * is brought in line by shim_ent_sync_kernel(): at once when the handler
+ * runs where received, after the main thread has drained the forwarded
+ * instance otherwise (the doorbell must still find the trampoline).
+ * Runs in a handler: all signals are blocked while the lock is held, and
+ * the holder on another thread never waits, so the spin is short. */
 bool shim_ent_claim_oneshot(int sig, uintptr_t h)
 {
-	struct sigaction cur;
 	sigset_t saved;
 	uintptr_t now;
 	unsigned long fl;
@@ -231,15 +233,36 @@ bool shim_ent_claim_oneshot(int sig, uintptr_t h)
 
 	lock_sig(sig, &saved);
 	shim_ent_read(sig, &now, &fl);
-	if (now == h && REAL(sigaction)(sig, NULL, &cur) == 0) {
-		cur.sa_handler = SIG_DFL;
-		cur.sa_flags = (int)fl;
-		REAL(sigaction)(sig, &cur, NULL);
+	if (now == h) {
 		ent_write(sig, (uintptr_t)SIG_DFL, fl);
 		won = true;
 	}
 	unlock_sig(sig, &saved);
 	return won;
+}
+
+/* Where the program's view holds SIG_DFL/SIG_IGN but the kernel still has
+ * the trampoline (a one-shot handler was used), install the program's
+ * disposition in the kernel too.  async-signal-safe. */
+void shim_ent_sync_kernel(int sig)
+{
+	struct sigaction cur;
+	sigset_t saved;
+	uintptr_t h;
+	unsigned long fl;
+
+	shim_ent_read(sig, &h, &fl);
+	if (shim_is_function((shim_handler_t)h))
+		return;
+	lock_sig(sig, &saved);
+	shim_ent_read(sig, &h, &fl);
+	if (!shim_is_function((shim_handler_t)h) && REAL(sigaction)(sig, NULL, &cur) == 0 &&
+	    (uintptr_t)cur.sa_sigaction == (uintptr_t)shim_trampoline) {
+		cur.sa_handler = (shim_handler_t)h;
+		cur.sa_flags = (int)fl;
+		REAL(sigaction)(sig, &cur, NULL);
+	}
+	unlock_sig(sig, &saved);
 }
 
 /* Handlers installed before our constructor knew the mode get their

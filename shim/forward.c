@@ -170,6 +170,21 @@ int shim_forward(int sig, const struct shim_fwd_item *it)
 	return 0;
 }
 
+/* Something is still queued: make sure a doorbell will come for it. */
+void shim_forward_rearm(int sig)
+{
+	struct ring *r = &rings[sig];
+	unsigned long long pos = atomic_load(&r->head);
+	struct cell *c = &r->cells[pos & r->mask];
+	int saved = errno;
+
+	if ((long long)(atomic_load(&c->seq) - (pos + 1)) < 0)
+		return;   /* nothing ready */
+	if (atomic_exchange(&doorbell_pending[sig], 1) == 0 && ring_doorbell(sig) < 0)
+		atomic_store(&doorbell_pending[sig], 0);
+	errno = saved;
+}
+
 /* Cleared before draining: an item queued after this point rings again. */
 void shim_forward_ack(int sig)
 {

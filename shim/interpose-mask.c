@@ -51,6 +51,7 @@ EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 	shim_ev_prepare(&e);
 	r = REAL(sigprocmask)(how, set, oldset);
 	err = errno;
+	shim_wait_rering();
 	mask_event("signal.sigprocmask", NULL, how, set, oldset, r == 0, &e);
 	shim_ev_result_errno(&e, r, err);
 	shim_ev_commit(&e);
@@ -77,6 +78,7 @@ static int pthread_sigmask_common(int (*real)(int, const sigset_t *, sigset_t *)
 	}
 	shim_ev_prepare(&e);
 	r = real(how, set, oldset);
+	shim_wait_rering();
 	mask_event("signal.pthread_sigmask", version, how, set, oldset, r == 0, &e);
 	shim_ev_result_code(&e, r);
 	shim_ev_commit(&e);

@@ -88,5 +88,8 @@ void shim_real_init(void)
 	GET(_longjmp, "_longjmp");
 	GET(siglongjmp, "siglongjmp");
 	GET(__longjmp_chk, "__longjmp_chk");
+	GET(sigtimedwait, "sigtimedwait");
+	GET(sigwaitinfo, "sigwaitinfo");
+	GET(sigwait, "sigwait");
 	GET(sigaction, "sigaction");
 }

@@ -55,6 +55,9 @@ struct shim_real {
 	void (*_longjmp)(void *, int);
 	void (*siglongjmp)(void *, int);
 	void (*__longjmp_chk)(void *, int);
+	int (*sigtimedwait)(const sigset_t *, siginfo_t *, const struct timespec *);
+	int (*sigwaitinfo)(const sigset_t *, siginfo_t *);
+	int (*sigwait)(const sigset_t *, int *);
 };
 
 extern struct shim_real shim_real;
@@ -196,6 +199,7 @@ shim_handler_t shim_trampoline_as_handler(void);
 void shim_dispositions_after_fork(void);
 void shim_ent_read(int sig, uintptr_t *h, unsigned long *fl);
 bool shim_ent_claim_oneshot(int sig, uintptr_t h);
+void shim_ent_sync_kernel(int sig);
 
 /* Forwarding to the main thread (mode=enforce): per-signal queues of
  * received siginfo, and a doorbell (the same signal, SI_QUEUE, from us)
@@ -216,6 +220,8 @@ bool shim_is_doorbell(int sig, const siginfo_t *si);
 bool shim_forward_pop(int sig, struct shim_fwd_item *out);
 /* Called by the main thread's trampoline before draining. */
 void shim_forward_ack(int sig);
+void shim_forward_rearm(int sig);
+void shim_wait_rering(void);
 unsigned long long shim_forward_overflows(void);
 void shim_forward_after_fork(void);
 unsigned long long shim_now_ns(void);

@@ -108,15 +108,17 @@ static void record_handled(int sig, const struct shim_fwd_item *it, const char *
 	shim_evs_commit(&e);
 }
 
-/* A fault raised by the faulting instruction itself: the kernel fills in
- * the address, and the handler must run on that thread (returning from it
- * re-executes the instruction; siglongjmp unwinds that thread). */
+/* A fault raised by the faulting instruction itself: the handler must run
+ * on that thread (returning from it re-executes the instruction; siglongjmp
+ * unwinds that thread).  The kernel's codes are > 0; a general-protection
+ * fault (a non-canonical address) comes as SI_KERNEL, which no process can
+ * send. */
 static bool synchronous_fault(int sig, const siginfo_t *si)
 {
 	bool fault_sig = sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
 			 sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
 
-	return fault_sig && si->si_code > 0 && si->si_code != SI_KERNEL;
+	return fault_sig && si->si_code > 0;
 }
 
 /* The kernel chose the trampoline, but the program has meanwhile set
@@ -124,13 +126,9 @@ static bool synchronous_fault(int sig, const siginfo_t *si)
  * kernel would have done. */
 static void act_as_kernel(int sig, uintptr_t h)
 {
-	struct sigaction dfl;
-
+	shim_ent_sync_kernel(sig);
 	if (h == (uintptr_t)SIG_IGN)
 		return;
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	REAL(sigaction)(sig, &dfl, NULL);
 	/* Blocked while we run (or not, with SA_NODEFER): acts on return. */
 	REAL(tgkill)(shim.pid, shim_gettid(), sig);
 }
@@ -161,10 +159,14 @@ static void drain(int sig, void *uc)
 	while (shim_forward_pop(sig, &it)) {
 		int e = errno;
 
+		/* A handler may leave by siglongjmp and never come back here:
+		 * whatever is still queued keeps a doorbell of its own. */
+		shim_forward_rearm(sig);
 		record_handled(sig, &it, NULL);
 		errno = e;
 		call_handler(sig, it.handler, it.flags, &it.info, uc);
 	}
+	shim_ent_sync_kernel(sig);
 }
 
 /* Forwards, or says why the handler must run here instead. */
@@ -200,7 +202,8 @@ static void run_here(int sig, siginfo_t *si, void *uc, uintptr_t h, unsigned lon
 	call_handler(sig, h, fl, si, uc);
 }
 
-static void enforce(int sig, siginfo_t *si, void *uc, uintptr_t h, unsigned long fl, int saved_errno)
+static void enforce(int sig, siginfo_t *si, void *uc, uintptr_t h, unsigned long fl,
+		    bool oneshot, int saved_errno)
 {
 	const char *exception = NULL;
 
@@ -230,6 +233,8 @@ static void enforce(int sig, siginfo_t *si, void *uc, uintptr_t h, unsigned long
 			shim_evs_commit(&e);
 		}
 	}
+	if (oneshot)
+		shim_ent_sync_kernel(sig);
 	run_here(sig, si, uc, h, fl, exception, saved_errno);
 }
 
@@ -238,6 +243,7 @@ void shim_trampoline(int sig, siginfo_t *si, void *uc)
 	int saved_errno = errno;
 	uintptr_t h;
 	unsigned long fl;
+	bool oneshot;
 
 	if (shim.opt.mode == SHIM_MODE_ENFORCE && shim_is_doorbell(sig, si)) {
 		drain(sig, uc);
@@ -247,9 +253,11 @@ void shim_trampoline(int sig, siginfo_t *si, void *uc)
 	shim_ent_read(sig, &h, &fl);
 	/* SA_RESETHAND is emulated in both modes (the kernel entry never has
 	 * it): the first receipt resets the disposition and runs h once. */
-	if (shim_is_function((shim_handler_t)h) && (fl & SA_RESETHAND) &&
-	    !shim_ent_claim_oneshot(sig, h))
+	oneshot = shim_is_function((shim_handler_t)h) && (fl & SA_RESETHAND);
+	if (oneshot && !shim_ent_claim_oneshot(sig, h)) {
 		h = (uintptr_t)SIG_DFL;
+		oneshot = false;
+	}
 	if (!shim_is_function((shim_handler_t)h)) {
 		record_received(sig, si, uc, h, NULL);
 		act_as_kernel(sig, h);
@@ -257,9 +265,11 @@ void shim_trampoline(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	if (shim.opt.mode == SHIM_MODE_ENFORCE) {
-		enforce(sig, si, uc, h, fl, saved_errno);
+		enforce(sig, si, uc, h, fl, oneshot, saved_errno);
 		return;
 	}
+	if (oneshot)
+		shim_ent_sync_kernel(sig);
 	record_received(sig, si, uc, h, NULL);
 	errno = saved_errno;
 	call_handler(sig, h, fl, si, uc);

@@ -102,6 +102,9 @@ void it_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define it_assert_int_gt(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); \
 	if (!(a_ > b_)) it_fail(__FILE__, __LINE__, "%s > %s: %lld <= %lld", #a, #b, a_, b_); \
 	} while (0)
+#define it_assert_int_ge(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); \
+	if (!(a_ >= b_)) it_fail(__FILE__, __LINE__, "%s >= %s: %lld < %lld", #a, #b, a_, b_); \
+	} while (0)
 #define it_assert_str_eq(a, b) do { const char *a_ = (a), *b_ = (b); \
 	if (!a_ || !b_ || strcmp(a_, b_) != 0) it_fail(__FILE__, __LINE__, \
 		"%s == %s: \"%s\" != \"%s\"", #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \

@@ -900,8 +900,17 @@ IT_TEST(backtrace_not_reaudited)
 		      it_status_str(r.status));
 	json_t *evs = it_load_main(&r);
 	it_drop_sanitizer_events(evs);
-	it_assert_int_eq(it_count(evs, "{s:s}", "event", "signal.sigprocmask"),
-			 count_lines(r.out, "sigprocmask("));
+	/* The shim tells libunwind's calls apart by their return address.
+	 * Under ASan, libasan's sigprocmask interceptor stands between them
+	 * (its return address is libasan's), so libunwind's thread-exit
+	 * destructor's two mask calls show up there: the exact match is
+	 * checked in the plain build (docs/design.md). */
+	if (!it_sanitizer_preloaded())
+		it_assert_int_eq(it_count(evs, "{s:s}", "event", "signal.sigprocmask"),
+				 count_lines(r.out, "sigprocmask("));
+	else
+		it_assert_int_ge(it_count(evs, "{s:s}", "event", "signal.sigprocmask"),
+				 count_lines(r.out, "sigprocmask("));
 	it_assert_int_gt(it_count(evs, "{s:s}", "event", "signal.sigprocmask"), 0);
 	json_decref(evs);
 	it_run_free(&r);

@@ -33,6 +33,9 @@ START_TEST(si_codes)
 	ASSERT_STR_EQ(audit_si_code_name(SIGSEGV, SEGV_MAPERR), "SEGV_MAPERR");
 	ASSERT_STR_EQ(audit_si_code_name(SIGCHLD, CLD_EXITED), "CLD_EXITED");
 	ASSERT_STR_EQ(audit_si_code_name(SIGFPE, FPE_INTDIV), "FPE_INTDIV");
+	/* a general-protection fault: SIGSEGV with the kernel's own code */
+	ASSERT_STR_EQ(audit_si_code_name(SIGSEGV, SI_KERNEL), "SI_KERNEL");
+	ASSERT_STR_EQ(audit_si_code_name(SIGUSR1, SI_KERNEL), "SI_KERNEL");
 	ASSERT_TRUE(audit_si_code_name(SIGUSR1, 1) == NULL);
 	ASSERT_TRUE(audit_si_code_name(SIGUSR1, -77) == NULL);
 }

@@ -24,6 +24,7 @@ static const char *const expected[] = {
 	"sysv_signal@@GLIBC_2.2.5", "tgkill@@GLIBC_2.30",
 	"longjmp@@GLIBC_2.2.5", "_longjmp@@GLIBC_2.2.5", "siglongjmp@@GLIBC_2.2.5",
 	"__longjmp_chk@@GLIBC_2.11",
+	"sigwait@@GLIBC_2.2.5", "sigwaitinfo@@GLIBC_2.2.5", "sigtimedwait@@GLIBC_2.2.5",
 };
 #define N_EXPECTED (sizeof expected / sizeof expected[0])
 

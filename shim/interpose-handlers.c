@@ -92,14 +92,16 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 		r = shim_install(sig, act, oldact);
 		err = errno;
 	}
-	call_event(&e, "signal.sigaction", sig);
-	audit_jw_sigaction(&e.w, "act", act);
-	if (oldact && r == 0)
-		audit_jw_sigaction(&e.w, "oldact", oldact);
-	pointer_field(&e, "act_ptr", act);
-	pointer_field(&e, "oldact_ptr", oldact);
-	shim_ev_result_errno(&e, r, err);
-	finish(&e, rule, deny);
+	if (audit_sink_active()) {
+		call_event(&e, "signal.sigaction", sig);
+		audit_jw_sigaction(&e.w, "act", act);
+		if (oldact && r == 0)
+			audit_jw_sigaction(&e.w, "oldact", oldact);
+		pointer_field(&e, "act_ptr", act);
+		pointer_field(&e, "oldact_ptr", oldact);
+		shim_ev_result_errno(&e, r, err);
+		finish(&e, rule, deny);
+	}
 	shim_leave();
 	shim_policy_after(rule, "sigaction", sig);
 	errno = err;
@@ -170,10 +172,12 @@ static shim_handler_t signal_common(const char *event, int sig, shim_handler_t h
 		r = impl(sig, handler);
 		err = errno;
 	}
-	call_event(&e, event, sig);
-	audit_jw_handler(&e.w, "handler", (uintptr_t)handler);
-	handler_result(&e, r, err);
-	finish(&e, rule, deny);
+	if (audit_sink_active()) {
+		call_event(&e, event, sig);
+		audit_jw_handler(&e.w, "handler", (uintptr_t)handler);
+		handler_result(&e, r, err);
+		finish(&e, rule, deny);
+	}
 	shim_leave();
 	shim_policy_after(rule, event + sizeof "signal." - 1, sig);
 	errno = err;

@@ -48,6 +48,14 @@ EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 		errno = err;
 		return r;
 	}
+	if (!audit_sink_active()) {
+		shim_leave();
+		r = REAL(sigprocmask)(how, set, oldset);
+		err = errno;
+		shim_wait_rering();
+		errno = err;
+		return r;
+	}
 	shim_ev_prepare(&e);
 	r = REAL(sigprocmask)(how, set, oldset);
 	err = errno;
@@ -73,6 +81,13 @@ static int pthread_sigmask_common(int (*real)(int, const sigset_t *, sigset_t *)
 		r = real(how, set, oldset);
 		shim_early_mask("signal.pthread_sigmask", version, how, set, oldset, r, r);
 		shim_leave();
+		errno = err;
+		return r;
+	}
+	if (!audit_sink_active()) {
+		shim_leave();
+		r = real(how, set, oldset);
+		shim_wait_rering();
 		errno = err;
 		return r;
 	}

@@ -12,6 +12,7 @@
 
 #include "jsonw.h"
 #include "options.h"
+#include "sink.h"
 
 #define SHIM_NSIG 65   /* kernel signals are 1..64 on x86_64 */
 
@@ -128,15 +129,20 @@ static inline bool shim_called_by_unwinder(const void *ret_addr)
 	return a >= shim.unwind_lo && a < shim.unwind_hi;
 }
 
-/* Entry of every wrapper that changes no handler: the busy guard, and a
- * plain pass-through (counted) before our constructor has run. */
+/* Entry of every wrapper that changes no handler: the busy guard, a plain
+ * pass-through (counted) before our constructor has run, and straight to
+ * libc when there is no log to write (nothing else to do for these). */
 #define SHIM_ENTER_OR(passthrough) \
 	do { \
 		if (!shim_enter()) \
 			return passthrough; \
-		if (!shim_ready()) { \
+		if (__builtin_expect(!shim_ready(), 0)) { \
 			shim_leave(); \
 			shim_early_unlogged(); \
+			return passthrough; \
+		} \
+		if (!audit_sink_active()) { \
+			shim_leave(); \
 			return passthrough; \
 		} \
 	} while (0)

@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,12 +29,19 @@
 #include "shim.h"
 
 #define DOORBELL_TAG ((void *)0x5157d00be11ca11ULL)
-/* Real-time signals queue every instance: give them room for storms. */
-#define RING_RT 4096
-#define RING_STD 256
+/* Real-time signals queue every instance: a ring as large as the kernel's
+ * own limit on pending signals (RLIMIT_SIGPENDING), within bounds, so a
+ * storm the kernel accepts fits.  Standard signals coalesce. */
+#define RING_RT_MIN 4096UL
+#define RING_RT_MAX (1UL << 17)
+#define RING_STD 256UL
 
+/* Vyukov's ring stores, per cell, a sequence number equal to the cell's
+ * index when free for the first lap.  We store it minus the index, so that
+ * the zero pages mmap gives are already a valid empty ring: only the cells
+ * a storm really uses are ever touched. */
 struct cell {
-	atomic_ullong seq;
+	atomic_ullong seq_rel;
 	struct shim_fwd_item item;
 };
 
@@ -61,18 +69,28 @@ unsigned long long shim_now_ns(void)
 
 /* Allocated when a handler is first installed for `sig` (never inside a
  * handler), and kept: a handler may still be running from it. */
+static unsigned long rt_ring_size(void)
+{
+	struct rlimit rl;
+	unsigned long n = RING_RT_MIN;
+
+	if (getrlimit(RLIMIT_SIGPENDING, &rl) == 0)
+		while (n < RING_RT_MAX && (rl.rlim_cur == RLIM_INFINITY || n < rl.rlim_cur))
+			n <<= 1;
+	return n;
+}
+
 void shim_forward_prepare(int sig)
 {
-	unsigned long n = sig >= SIGRTMIN ? RING_RT : RING_STD;
+	unsigned long n = sig >= SIGRTMIN ? rt_ring_size() : RING_STD;
 	struct cell *c;
 
 	if (sig < 1 || sig >= SHIM_NSIG || atomic_load(&ring_mem[sig]))
 		return;
-	c = mmap(NULL, n * sizeof *c, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	c = mmap(NULL, n * sizeof *c, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (c == MAP_FAILED)
 		return;   /* no ring: receivers run handlers where they are */
-	for (unsigned long i = 0; i < n; i++)
-		atomic_init(&c[i].seq, i);
 	rings[sig].cells = c;
 	rings[sig].mask = n - 1;
 	atomic_store(&ring_mem[sig], c);
@@ -83,13 +101,14 @@ static bool push(struct ring *r, const struct shim_fwd_item *it)
 	unsigned long long pos = atomic_load(&r->tail);
 
 	for (;;) {
-		struct cell *c = &r->cells[pos & r->mask];
-		long long diff = (long long)(atomic_load(&c->seq) - pos);
+		unsigned long idx = pos & r->mask;
+		struct cell *c = &r->cells[idx];
+		long long diff = (long long)(atomic_load(&c->seq_rel) + idx - pos);
 
 		if (diff == 0) {
 			if (atomic_compare_exchange_weak(&r->tail, &pos, pos + 1)) {
 				c->item = *it;
-				atomic_store(&c->seq, pos + 1);
+				atomic_store(&c->seq_rel, pos + 1 - idx);
 				return true;
 			}
 		} else if (diff < 0) {
@@ -109,13 +128,14 @@ bool shim_forward_pop(int sig, struct shim_fwd_item *out)
 		return false;
 	pos = atomic_load(&r->head);
 	for (;;) {
-		struct cell *c = &r->cells[pos & r->mask];
-		long long diff = (long long)(atomic_load(&c->seq) - (pos + 1));
+		unsigned long idx = pos & r->mask;
+		struct cell *c = &r->cells[idx];
+		long long diff = (long long)(atomic_load(&c->seq_rel) + idx - (pos + 1));
 
 		if (diff == 0) {
 			if (atomic_compare_exchange_weak(&r->head, &pos, pos + 1)) {
 				*out = c->item;
-				atomic_store(&c->seq, pos + r->mask + 1);
+				atomic_store(&c->seq_rel, pos + r->mask + 1 - idx);
 				return true;
 			}
 		} else if (diff < 0) {
@@ -175,10 +195,11 @@ void shim_forward_rearm(int sig)
 {
 	struct ring *r = &rings[sig];
 	unsigned long long pos = atomic_load(&r->head);
-	struct cell *c = &r->cells[pos & r->mask];
+	unsigned long idx = pos & r->mask;
+	struct cell *c = &r->cells[idx];
 	int saved = errno;
 
-	if ((long long)(atomic_load(&c->seq) - (pos + 1)) < 0)
+	if ((long long)(atomic_load(&c->seq_rel) + idx - (pos + 1)) < 0)
 		return;   /* nothing ready */
 	if (atomic_exchange(&doorbell_pending[sig], 1) == 0 && ring_doorbell(sig) < 0)
 		atomic_store(&doorbell_pending[sig], 0);

@@ -146,23 +146,14 @@ int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact)
 	/* Invalid numbers index nothing: libc gives the error. */
 	if (!valid_sig(sig))
 		return REAL(sigaction)(sig, act, oldact);
-	if (act && in_vfork_child()) {
+	/* A query changes nothing and needs no lock; a vfork child's install
+	 * goes to libc untranslated.  Both read back the program's view. */
+	if (!act || in_vfork_child()) {
 		uintptr_t h;
 		unsigned long fl;
 
 		shim_ent_read(sig, &h, &fl);
 		r = REAL(sigaction)(sig, act, oldact);
-		if (r == 0 && oldact)
-			to_user_view(oldact, h, fl);
-		return r;
-	}
-	if (!act) {
-		/* A query changes nothing; no lock needed. */
-		uintptr_t h;
-		unsigned long fl;
-
-		shim_ent_read(sig, &h, &fl);
-		r = REAL(sigaction)(sig, NULL, oldact);
 		if (r == 0 && oldact)
 			to_user_view(oldact, h, fl);
 		return r;

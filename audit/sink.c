@@ -14,7 +14,8 @@
 #include "jsonw.h"
 #include "sink.h"
 
-static atomic_int log_fd = -1;
+atomic_int audit_sink_fd_ = -1;
+#define log_fd audit_sink_fd_
 /* Writers in flight: relocation waits for them so that no write started on
  * the old number can land in the program's file after it takes the number. */
 static atomic_int inflight;
@@ -97,11 +98,6 @@ void audit_sink_detach(int (*real_close)(int))
 
 	if (fd >= 0 && real_close)
 		real_close(fd);
-}
-
-bool audit_sink_active(void)
-{
-	return atomic_load(&log_fd) >= 0;
 }
 
 int audit_sink_fd(void)

@@ -32,7 +32,16 @@ int audit_sink_open(const char *tmpl, char *path_out, size_t outlen);
  * own) or closes it (real close given, so the shim's wrapper is bypassed). */
 void audit_sink_detach(int (*real_close)(int));
 
-bool audit_sink_active(void);
+/* The log's descriptor (-1: no log).  Read on every interposed call, so
+ * the test is inline. */
+#include <stdatomic.h>
+extern atomic_int audit_sink_fd_;
+
+static inline bool audit_sink_active(void)
+{
+	return atomic_load_explicit(&audit_sink_fd_, memory_order_relaxed) >= 0;
+}
+
 int audit_sink_fd(void);
 
 /* true when `fd` is the log's descriptor. */

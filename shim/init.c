@@ -23,13 +23,9 @@
 
 struct shim_state shim;
 
-static atomic_int init_state;          /* 0 none, 1 running, 2 done */
+atomic_int shim_init_state;             /* 0 none, 1 running, 2 done */
+#define init_state shim_init_state
 static SHIM_TLS int init_owner;
-
-bool shim_ready(void)
-{
-	return atomic_load(&init_state) == 2;
-}
 
 static void fatal(const char *msg)
 {

@@ -38,6 +38,15 @@ EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 	struct shim_ev e;
 	int r, err;
 
+	if (__builtin_expect(shim_ready() && !audit_sink_active(), 1)) {
+		r = REAL(sigprocmask)(how, set, oldset);
+		if (shim_wait_swallowed) {
+			err = errno;
+			shim_wait_rering();
+			errno = err;
+		}
+		return r;
+	}
 	if (shim_called_by_unwinder(__builtin_return_address(0)) || !shim_enter())
 		return REAL(sigprocmask)(how, set, oldset);
 	if (!shim_ready()) {
@@ -45,14 +54,6 @@ EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 		err = errno;
 		shim_early_mask("signal.sigprocmask", NULL, how, set, oldset, r, err);
 		shim_leave();
-		errno = err;
-		return r;
-	}
-	if (!audit_sink_active()) {
-		shim_leave();
-		r = REAL(sigprocmask)(how, set, oldset);
-		err = errno;
-		shim_wait_rering();
 		errno = err;
 		return r;
 	}
@@ -73,21 +74,21 @@ static int pthread_sigmask_common(int (*real)(int, const sigset_t *, sigset_t *)
 				  const sigset_t *set, sigset_t *oldset)
 {
 	struct shim_ev e;
-	int r, err = errno;
+	int r, err;
 
+	/* The common case, logging off: libc, and nothing else to do. */
+	if (__builtin_expect(shim_ready() && !audit_sink_active(), 1)) {
+		r = real(how, set, oldset);
+		shim_wait_rering();
+		return r;
+	}
+	err = errno;
 	if (shim_called_by_unwinder(ret_addr) || !shim_enter())
 		return real(how, set, oldset);
 	if (!shim_ready()) {
 		r = real(how, set, oldset);
 		shim_early_mask("signal.pthread_sigmask", version, how, set, oldset, r, r);
 		shim_leave();
-		errno = err;
-		return r;
-	}
-	if (!audit_sink_active()) {
-		shim_leave();
-		r = real(how, set, oldset);
-		shim_wait_rering();
 		errno = err;
 		return r;
 	}

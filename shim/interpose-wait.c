@@ -17,7 +17,8 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-static atomic_ullong swallowed;
+atomic_ullong shim_wait_swallowed;
+#define swallowed shim_wait_swallowed
 
 static unsigned long long mono_ns(void)
 {
@@ -111,7 +112,7 @@ EXPORT int sigwait(const sigset_t *set, int *sig)
 
 /* Called by the mask wrappers on the main thread after the mask changed:
  * a doorbell a wait swallowed is rung again, and acts once unblocked. */
-void shim_wait_rering(void)
+void shim_wait_rering_slow(void)
 {
 	unsigned long long bits;
 

@@ -5,6 +5,7 @@
 #define SIGSHIM_SHIM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,7 +87,11 @@ extern struct shim_state shim;
  * Wrappers called before it (other libraries' constructors, a sanitizer
  * runtime starting up) take the early path (early.c). */
 void shim_init(void);
-bool shim_ready(void);
+extern atomic_int shim_init_state;      /* 2 once shim_init() is done */
+static inline bool shim_ready(void)
+{
+	return atomic_load_explicit(&shim_init_state, memory_order_acquire) == 2;
+}
 void shim_early_sigaction(int sig, const struct sigaction *act,
 			  const struct sigaction *old, int ret, int err);
 void shim_early_handler(const char *event, int sig, shim_handler_t h,
@@ -227,7 +232,14 @@ bool shim_forward_pop(int sig, struct shim_fwd_item *out);
 /* Called by the main thread's trampoline before draining. */
 void shim_forward_ack(int sig);
 void shim_forward_rearm(int sig);
-void shim_wait_rering(void);
+void shim_wait_rering_slow(void);
+extern atomic_ullong shim_wait_swallowed;
+/* A doorbell swallowed by a wait is rung again at the next mask change. */
+static inline void shim_wait_rering(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&shim_wait_swallowed, memory_order_relaxed) != 0, 0))
+		shim_wait_rering_slow();
+}
 unsigned long long shim_forward_overflows(void);
 void shim_forward_after_fork(void);
 unsigned long long shim_now_ns(void);

@@ -88,21 +88,32 @@ EXPORT int shim_pthread_sigqueue_211(pthread_t thread, int sig, const union sigv
 	return pthread_sigqueue_common(REAL(pthread_sigqueue_211), "GLIBC_2.11", thread, sig, value);
 }
 
+/* The tail every errno-style sender shares: its event, with up to two
+ * target fields (NULL key: none), then errno as the real call left it. */
+static int errno_send_done(struct shim_ev *e, const char *name, int sig, int r, int err,
+			   const char *k1, long long v1, const char *k2, long long v2)
+{
+	send_event(e, name, pthread_self(), sig);
+	if (k1)
+		audit_jw_int(&e->w, k1, v1);
+	if (k2)
+		audit_jw_int(&e->w, k2, v2);
+	shim_ev_result_errno(e, r, err);
+	shim_ev_commit(e);
+	shim_leave();
+	errno = err;
+	return r;
+}
+
 static int raise_common(int (*real)(int), const char *name, int sig)
 {
 	struct shim_ev e;
-	int r, err;
+	int r;
 
 	SHIM_ENTER_OR(real(sig));
 	shim_ev_prepare(&e);
 	r = real(sig);
-	err = errno;
-	send_event(&e, name, pthread_self(), sig);
-	shim_ev_result_errno(&e, r, err);
-	shim_ev_commit(&e);
-	shim_leave();
-	errno = err;
-	return r;
+	return errno_send_done(&e, name, sig, r, errno, NULL, 0, NULL, 0);
 }
 
 EXPORT int raise(int sig)
@@ -118,55 +129,34 @@ EXPORT int gsignal(int sig)
 EXPORT int kill(pid_t pid, int sig)
 {
 	struct shim_ev e;
-	int r, err;
+	int r;
 
 	SHIM_ENTER_OR(REAL(kill)(pid, sig));
 	shim_ev_prepare(&e);
 	r = REAL(kill)(pid, sig);
-	err = errno;
-	send_event(&e, "signal.kill", pthread_self(), sig);
-	audit_jw_int(&e.w, "target_pid", pid);
-	shim_ev_result_errno(&e, r, err);
-	shim_ev_commit(&e);
-	shim_leave();
-	errno = err;
-	return r;
+	return errno_send_done(&e, "signal.kill", sig, r, errno, "target_pid", pid, NULL, 0);
 }
 
 EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
 {
 	struct shim_ev e;
-	int r, err;
+	int r;
 
 	SHIM_ENTER_OR(REAL(tgkill)(tgid, tid, sig));
 	shim_ev_prepare(&e);
 	r = REAL(tgkill)(tgid, tid, sig);
-	err = errno;
-	send_event(&e, "signal.tgkill", pthread_self(), sig);
-	audit_jw_int(&e.w, "target_tgid", tgid);
-	audit_jw_int(&e.w, "target_tid", tid);
-	shim_ev_result_errno(&e, r, err);
-	shim_ev_commit(&e);
-	shim_leave();
-	errno = err;
-	return r;
+	return errno_send_done(&e, "signal.tgkill", sig, r, errno,
+			       "target_tgid", tgid, "target_tid", tid);
 }
 
 EXPORT int sigqueue(pid_t pid, int sig, const union sigval value)
 {
 	struct shim_ev e;
-	int r, err;
+	int r;
 
 	SHIM_ENTER_OR(REAL(sigqueue)(pid, sig, value));
 	shim_ev_prepare(&e);
 	r = REAL(sigqueue)(pid, sig, value);
-	err = errno;
-	send_event(&e, "signal.sigqueue", pthread_self(), sig);
-	audit_jw_int(&e.w, "target_pid", pid);
-	audit_jw_int(&e.w, "value", (long long)(intptr_t)value.sival_ptr);
-	shim_ev_result_errno(&e, r, err);
-	shim_ev_commit(&e);
-	shim_leave();
-	errno = err;
-	return r;
+	return errno_send_done(&e, "signal.sigqueue", sig, r, errno, "target_pid", pid,
+			       "value", (long long)(intptr_t)value.sival_ptr);
 }

@@ -32,6 +32,7 @@ void shim___longjmp_chk(void *env, int val) __asm__("__longjmp_chk");
 	EXPORT __attribute__((noreturn)) void cname(void *env, int val) \
 	{ \
 		shim_handler_unwind_to(target_sp(env)); \
+		shim_drain_abandoned(); \
 		REAL(real)(env, val); \
 		__builtin_unreachable(); \
 	}

@@ -232,6 +232,8 @@ bool shim_forward_pop(int sig, struct shim_fwd_item *out);
 /* Called by the main thread's trampoline before draining. */
 void shim_forward_ack(int sig);
 void shim_forward_rearm(int sig);
+/* A jump left a drain loop: ring again for what is still queued. */
+void shim_drain_abandoned(void);
 void shim_wait_rering_slow(void);
 extern atomic_ullong shim_wait_swallowed;
 /* A doorbell swallowed by a wait is rung again at the next mask change. */

@@ -150,23 +150,44 @@ static void call_handler(int sig, uintptr_t h, unsigned long fl, siginfo_t *si, 
 }
 
 /* Main thread: run every forwarded instance of `sig`, oldest first, each
- * with its original siginfo. */
+ * with its original siginfo.  A doorbell that arrives while this thread is
+ * already draining `sig` (SA_NODEFER lets it in) only acknowledges: the
+ * running loop takes what was queued, so handlers never nest once per item
+ * and stay in order.  A handler that leaves by siglongjmp abandons the
+ * loop; the jump wrappers then re-arm a doorbell for what is still queued
+ * (shim_drain_abandoned). */
+static SHIM_TLS unsigned long long draining;
+
 static void drain(int sig, void *uc)
 {
+	unsigned long long bit = 1ULL << (sig - 1);
 	struct shim_fwd_item it;
 
 	shim_forward_ack(sig);
+	if (draining & bit)
+		return;
+	draining |= bit;
 	while (shim_forward_pop(sig, &it)) {
 		int e = errno;
 
-		/* A handler may leave by siglongjmp and never come back here:
-		 * whatever is still queued keeps a doorbell of its own. */
-		shim_forward_rearm(sig);
 		record_handled(sig, &it, NULL);
 		errno = e;
 		call_handler(sig, it.handler, it.flags, &it.info, uc);
 	}
+	draining &= ~bit;
 	shim_ent_sync_kernel(sig);
+}
+
+void shim_drain_abandoned(void)
+{
+	unsigned long long bits = draining;
+
+	draining = 0;
+	for (int sig = 1; bits && sig < SHIM_NSIG; sig++)
+		if (bits & (1ULL << (sig - 1))) {
+			bits &= ~(1ULL << (sig - 1));
+			shim_forward_rearm(sig);
+		}
 }
 
 /* Forwards, or says why the handler must run here instead. */
@@ -216,9 +237,18 @@ static void enforce(int sig, siginfo_t *si, void *uc, uintptr_t h, unsigned long
 	} else if (shim_main_exited()) {
 		exception = "main-thread-exited";
 		record_received(sig, si, uc, h, exception);
+	} else if (getpid() != shim.pid) {
+		/* A child made by _Fork()/clone(), which skip our atfork
+		 * handler: our state is the parent's, so forwarding would ring
+		 * the parent.  Run here. */
+		exception = "child-without-atfork";
+		record_received(sig, si, uc, h, exception);
 	} else {
-		record_received(sig, si, uc, h, NULL);
+		/* Queue first: anything that enters the kernel before the push
+		 * (the log write) lets the next instance in under SA_NODEFER,
+		 * and it would overtake this one. */
 		exception = try_forward(sig, si, h, fl);
+		record_received(sig, si, uc, h, NULL);
 		if (!exception) {
 			record_forwarded(sig);
 			errno = saved_errno;

@@ -57,22 +57,32 @@ static void thread_fields(struct jw *w, pthread_t t, int sig)
 	audit_jw_bool(w, "main", shim_is_main_thread());
 }
 
+/* Built (and its seq taken) before the forward, written after it: the line
+ * stays ahead of the main thread's signal.handled in seq order, and no
+ * system call comes between receipt and the push. */
+static bool build_received(struct shim_ev_small *e, int sig, const siginfo_t *si, void *uc,
+			   uintptr_t h, const char *exception)
+{
+	if (!audit_sink_active())
+		return false;
+	shim_evs_begin(e, "signal.received");
+	thread_fields(&e->w, pthread_self(), sig);
+	siginfo_fields(&e->w, sig, si);
+	audit_jw_handler(&e->w, "handler", h);
+	if (exception)
+		audit_jw_str(&e->w, "exception", exception);
+	if (shim.opt.backtrace && uc)
+		audit_jw_hex(&e->w, "pc", (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
+	return true;
+}
+
 static void record_received(int sig, const siginfo_t *si, void *uc, uintptr_t h,
 			    const char *exception)
 {
 	struct shim_ev_small e;
 
-	if (!audit_sink_active())
-		return;
-	shim_evs_begin(&e, "signal.received");
-	thread_fields(&e.w, pthread_self(), sig);
-	siginfo_fields(&e.w, sig, si);
-	audit_jw_handler(&e.w, "handler", h);
-	if (exception)
-		audit_jw_str(&e.w, "exception", exception);
-	if (shim.opt.backtrace && uc)
-		audit_jw_hex(&e.w, "pc", (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
-	shim_evs_commit(&e);
+	if (build_received(&e, sig, si, uc, h, exception))
+		shim_evs_commit(&e);
 }
 
 static void record_forwarded(int sig)
@@ -244,11 +254,15 @@ static void enforce(int sig, siginfo_t *si, void *uc, uintptr_t h, unsigned long
 		exception = "child-without-atfork";
 		record_received(sig, si, uc, h, exception);
 	} else {
-		/* Queue first: anything that enters the kernel before the push
-		 * (the log write) lets the next instance in under SA_NODEFER,
-		 * and it would overtake this one. */
+		/* Queue before any system call (the log write): one lets the
+		 * next instance in under SA_NODEFER, and it would overtake
+		 * this one. */
+		struct shim_ev_small rec;
+		bool logged = build_received(&rec, sig, si, uc, h, NULL);
+
 		exception = try_forward(sig, si, h, fl);
-		record_received(sig, si, uc, h, NULL);
+		if (logged)
+			shim_evs_commit(&rec);
 		if (!exception) {
 			record_forwarded(sig);
 			errno = saved_errno;

@@ -123,6 +123,11 @@ static size_t utf8_seq_len(const unsigned char *s, size_t left)
 	for (size_t i = 1; i < need; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
+	/* No overlong forms, no UTF-16 surrogates, nothing past U+10FFFF:
+	 * strict decoders reject the whole line for any of them. */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
 	return need;
 }
 

@@ -93,6 +93,36 @@ static void to_user_view(struct sigaction *k, uintptr_t h, unsigned long fl)
 			    (fl & MANAGED_FLAGS));
 }
 
+/* mode=enforce: SIG_DFL or SIG_IGN while a forwarded instance is queued or
+ * its doorbell is pending.  Put in the kernel now, it would discard the
+ * pending doorbell (SIG_IGN: the queued instances would never run) or act
+ * on it (SIG_DFL: the doorbell would kill the process).  So only the
+ * program's view changes; the main thread's drain runs what was received
+ * under the old handler and then syncs the kernel
+ * (shim_ent_sync_kernel), and a genuine delivery meanwhile takes the new
+ * disposition through the trampoline (act_as_kernel). */
+static bool keep_trampoline(int sig, const struct sigaction *act)
+{
+	return shim.opt.mode == SHIM_MODE_ENFORCE && !shim_is_function(act->sa_handler) &&
+	       shim_forward_busy(sig);
+}
+
+static int defer_to_drain(int sig, const struct sigaction *act, struct sigaction *oldact,
+			  uintptr_t ph, unsigned long pfl)
+{
+	struct sigaction kold;
+	int r = REAL(sigaction)(sig, NULL, &kold);
+
+	if (r < 0)
+		return r;
+	ent_write(sig, (uintptr_t)act->sa_handler, (unsigned long)(unsigned)act->sa_flags);
+	if (oldact) {
+		to_user_view(&kold, ph, pfl);
+		*oldact = kold;
+	}
+	return 0;
+}
+
 static int install_locked(int sig, const struct sigaction *act, struct sigaction *oldact)
 {
 	struct sigaction kact, kold;
@@ -101,6 +131,8 @@ static int install_locked(int sig, const struct sigaction *act, struct sigaction
 	int r, err;
 
 	shim_ent_read(sig, &ph, &pfl);
+	if (act && keep_trampoline(sig, act))
+		return defer_to_drain(sig, act, oldact, ph, pfl);
 	if (act) {
 		kact = *act;
 		if (shim_is_function(act->sa_handler)) {
@@ -120,6 +152,8 @@ static int install_locked(int sig, const struct sigaction *act, struct sigaction
 	err = errno;
 	if (r < 0 && act)
 		ent_write(sig, ph, pfl);
+	if (r == 0 && act && shim.opt.mode == SHIM_MODE_ENFORCE && shim_is_function(act->sa_handler))
+		shim_forward_reset(sig);
 	if (r == 0 && oldact) {
 		to_user_view(&kold, ph, pfl);
 		*oldact = kold;
@@ -249,8 +283,12 @@ void shim_ent_sync_kernel(int sig)
 	shim_ent_read(sig, &h, &fl);
 	if (!shim_is_function((shim_handler_t)h) && REAL(sigaction)(sig, NULL, &cur) == 0 &&
 	    (uintptr_t)cur.sa_sigaction == (uintptr_t)shim_trampoline) {
+		/* Keep what the kernel entry has (siginterrupt may have
+		 * changed SA_RESTART since); only our managed bits go back to
+		 * the program's. */
 		cur.sa_handler = (shim_handler_t)h;
-		cur.sa_flags = (int)fl;
+		cur.sa_flags = (int)(((unsigned long)(unsigned)cur.sa_flags & ~(unsigned long)MANAGED_FLAGS) |
+				     (fl & MANAGED_FLAGS));
 		REAL(sigaction)(sig, &cur, NULL);
 	}
 	unlock_sig(sig, &saved);

@@ -82,13 +82,16 @@ static unsigned long rt_ring_size(void)
 
 void shim_forward_prepare(int sig)
 {
-	unsigned long n = sig >= SIGRTMIN ? rt_ring_size() : RING_STD;
+	unsigned long n;
 	struct cell *c;
+	int saved = errno;   /* a successful sigaction must not say ENOMEM */
 
 	if (sig < 1 || sig >= SHIM_NSIG || atomic_load(&ring_mem[sig]))
 		return;
+	n = sig >= SIGRTMIN ? rt_ring_size() : RING_STD;
 	c = mmap(NULL, n * sizeof *c, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	errno = saved;
 	if (c == MAP_FAILED)
 		return;   /* no ring: receivers run handlers where they are */
 	rings[sig].cells = c;
@@ -204,6 +207,29 @@ void shim_forward_rearm(int sig)
 	if (atomic_exchange(&doorbell_pending[sig], 1) == 0 && ring_doorbell(sig) < 0)
 		atomic_store(&doorbell_pending[sig], 0);
 	errno = saved;
+}
+
+/* A doorbell may be pending, or instances are queued: the kernel entry
+ * must keep the trampoline (see shim_install). */
+bool shim_forward_busy(int sig)
+{
+	struct ring *r = &rings[sig];
+
+	if (sig < 1 || sig >= SHIM_NSIG || !atomic_load(&ring_mem[sig]))
+		return false;
+	return atomic_load(&doorbell_pending[sig]) ||
+	       atomic_load(&r->head) != atomic_load(&r->tail);
+}
+
+/* After a function handler went in: if a doorbell was lost meanwhile (a
+ * disposition of SIG_IGN discards a pending one), ring again for what is
+ * queued, and never leave the flag stuck. */
+void shim_forward_reset(int sig)
+{
+	if (sig < 1 || sig >= SHIM_NSIG || !atomic_load(&ring_mem[sig]))
+		return;
+	atomic_store(&doorbell_pending[sig], 0);
+	shim_forward_rearm(sig);
 }
 
 /* Cleared before draining: an item queued after this point rings again. */

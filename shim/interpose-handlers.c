@@ -214,8 +214,10 @@ EXPORT shim_handler_t __sysv_signal(int sig, shim_handler_t handler)
 	return signal_common("signal.__sysv_signal", sig, handler, sysv_signal_impl);
 }
 
-/* glibc's sigset (sysdeps/posix/sigset.c) for a function handler: install
- * first, then unblock; SIG_HOLD when the signal had been blocked. */
+/* glibc's sigset (sysdeps/posix/sigset.c) for any disposition but
+ * SIG_HOLD: install first, then unblock; SIG_HOLD when the signal had been
+ * blocked.  Through shim_install even for SIG_DFL/SIG_IGN, which must not
+ * reach the kernel while a forwarded instance waits (dispositions.c). */
 static shim_handler_t sigset_function(int sig, shim_handler_t disp)
 {
 	struct sigaction act, oact;
@@ -234,8 +236,8 @@ static shim_handler_t sigset_function(int sig, shim_handler_t disp)
 	return sigismember(&oset, sig) ? SIG_HOLD : oact.sa_handler;
 }
 
-/* SIG_DFL, SIG_IGN, SIG_HOLD: the real sigset, with the previous handler
- * translated back from the trampoline. */
+/* SIG_HOLD: the real sigset (it only blocks, and queries), with the
+ * previous handler translated back from the trampoline. */
 static shim_handler_t sigset_other(int sig, shim_handler_t disp)
 {
 	shim_handler_t prev = shim_user_handler(shim_trampoline_as_handler(), sig);
@@ -248,7 +250,7 @@ EXPORT shim_handler_t sigset(int sig, shim_handler_t disp)
 {
 	ENTER_INSTALLER_OR(REAL(sigset)(sig, disp));
 	return signal_common("signal.sigset", sig, disp,
-			     shim_is_function(disp) ? sigset_function : sigset_other);
+			     disp == SIG_HOLD ? sigset_other : sigset_function);
 }
 
 /* Calls that change no handler: the real function, one event. */
@@ -271,9 +273,36 @@ EXPORT shim_handler_t sigset(int sig, shim_handler_t disp)
 
 SIMPLE_SIG_CALL(sighold, sighold, "signal.sighold")
 SIMPLE_SIG_CALL(sigrelse, sigrelse, "signal.sigrelse")
-SIMPLE_SIG_CALL(sigignore, sigignore, "signal.sigignore")
 SIMPLE_SIG_CALL(shim_bsd_sigpause, sigpause, "signal.sigpause")
 SIMPLE_SIG_CALL(__xpg_sigpause, __xpg_sigpause, "signal.__xpg_sigpause")
+
+/* glibc's sigignore (sysdeps/posix/sigignore.c), on shim_install. */
+EXPORT int sigignore(int sig)
+{
+	struct sigaction act;
+	struct shim_ev e;
+	int r, err;
+
+	ENTER_INSTALLER_OR(REAL(sigignore)(sig));
+	act.sa_handler = SIG_IGN;
+	sigemptyset(&act.sa_mask);
+	act.sa_flags = 0;
+	if (!shim_ready()) {
+		r = shim_install(sig, &act, NULL);
+		shim_early_unlogged();
+		shim_leave();
+		return r;
+	}
+	shim_ev_prepare(&e);
+	r = shim_install(sig, &act, NULL);
+	err = errno;
+	call_event(&e, "signal.sigignore", sig);
+	shim_ev_result_errno(&e, r, err);
+	shim_ev_commit(&e);
+	shim_leave();
+	errno = err;
+	return r;
+}
 
 EXPORT int __sigpause(int sig_or_mask, int is_sig)
 {
@@ -305,15 +334,17 @@ EXPORT int siginterrupt(int sig, int flag)
 {
 	struct shim_ev e;
 	int r, err;
+	bool ready;
 
 	ENTER_INSTALLER_OR(REAL(siginterrupt)(sig, flag));
-	if (shim_ready())
+	ready = shim_ready();   /* once: init may complete meanwhile */
+	if (ready)
 		shim_ev_prepare(&e);
 	r = REAL(siginterrupt)(sig, flag);
 	err = errno;
 	if (r == 0)
 		shim_sigintr_set(sig, flag != 0);
-	if (!shim_ready()) {
+	if (!ready) {
 		shim_early_unlogged();
 		shim_leave();
 		errno = err;

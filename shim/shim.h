@@ -232,6 +232,8 @@ bool shim_forward_pop(int sig, struct shim_fwd_item *out);
 /* Called by the main thread's trampoline before draining. */
 void shim_forward_ack(int sig);
 void shim_forward_rearm(int sig);
+bool shim_forward_busy(int sig);
+void shim_forward_reset(int sig);
 /* A jump left a drain loop: ring again for what is still queued. */
 void shim_drain_abandoned(void);
 void shim_wait_rering_slow(void);

@@ -69,6 +69,34 @@ START_TEST(escaping)
 }
 END_TEST
 
+/* Sequences that look like UTF-8 but that strict decoders refuse. */
+START_TEST(invalid_utf8_forms_are_escaped)
+{
+	static const char *const bad[] = {
+		"\xe0\x80\x80",          /* overlong NUL */
+		"\xed\xa0\x80",          /* surrogate U+D800 */
+		"\xf4\x90\x80\x80",      /* U+110000 */
+		"\xf0\x80\x80\x80",      /* overlong */
+		"\xc0\xaf",              /* overlong '/' */
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char buf[128];
+		struct jw w;
+		json_t *j;
+
+		audit_jw_init(&w, buf, sizeof buf);
+		audit_jw_str(&w, "s", bad[i]);
+		size_t n = audit_jw_finish(&w);
+		ck_assert_msg(memchr(buf, 0xe0, n) == NULL || i != 0, "raw bytes copied");
+		j = parse_line(buf, n);
+		/* every byte became a \u00XX escape: U+00XX as UTF-8 is 2 bytes */
+		ASSERT_UINT_EQ(strlen(json_string_value(json_object_get(j, "s"))), 2 * strlen(bad[i]));
+		json_decref(j);
+	}
+}
+END_TEST
+
 START_TEST(nesting)
 {
 	char buf[512];
@@ -186,6 +214,7 @@ static Suite *jsonw_suite(void)
 	tcase_add_test(tc, numbers);
 	tcase_add_test(tc, escaping);
 	tcase_add_test(tc, nesting);
+	tcase_add_test(tc, invalid_utf8_forms_are_escaped);
 	tcase_add_test(tc, truncation_every_size);
 	tcase_add_test(tc, string_never_split);
 	tcase_add_test(tc, depth_limit);

@@ -125,11 +125,13 @@ static int nodefer(void)
 	usleep(200000);
 	for (int i = 1; i < atomic_load(&cnt) && i < 1000; i++)
 		inversions += order[i] < order[i - 1];
-	/* Natively the kernel may itself run a newer instance first under
-	 * SA_NODEFER when two are pending at once: a few inversions and a
-	 * depth of 2 are possible; one nesting per instance is not. */
-	printf("ran %d, nested at most 2: %s, inversions under 1%%: %s\n", atomic_load(&cnt),
-	       atomic_load(&maxdepth) <= 2 ? "yes" : "no", inversions < 10 ? "yes" : "no");
+	/* Under SA_NODEFER the kernel itself may run a newer instance first
+	 * when several are pending at once (on a loaded machine, natively too:
+	 * some inversions, a small depth).  The bug nested once per instance
+	 * (depth ~1000, order fully reversed): the bounds tell the two apart
+	 * without depending on the machine's load. */
+	printf("ran %d, nested at most 16: %s, inversions under 25%%: %s\n", atomic_load(&cnt),
+	       atomic_load(&maxdepth) <= 16 ? "yes" : "no", inversions < 250 ? "yes" : "no");
 	atomic_store(&go, 1);
 	pthread_join(t, NULL);
 	return 0;

@@ -110,10 +110,16 @@ bool audit_sink_claims(int fd)
 	return fd >= 0 && fd == atomic_load(&log_fd);
 }
 
+/* Writes this thread has in flight: a signal handler on a thread that was
+ * interrupted inside audit_sink_write() may relocate, and must not wait for
+ * itself. */
+static __thread int my_writes __attribute__((tls_model("initial-exec")));
+
 int audit_sink_relocate(int (*real_close)(int))
 {
 	int old = atomic_load(&log_fd), nfd;
 
+	(void)real_close;
 	if (old < 0)
 		return 0;
 	nfd = fcntl(old, F_DUPFD_CLOEXEC, AUDIT_SINK_FD_BASE);
@@ -121,12 +127,19 @@ int audit_sink_relocate(int (*real_close)(int))
 		nfd = fcntl(old, F_DUPFD_CLOEXEC, 3);
 	if (nfd < 0)
 		return -errno;
-	atomic_store(&log_fd, nfd);
+	/* Only one relocation wins; a loser's copy goes away. */
+	if (!atomic_compare_exchange_strong(&log_fd, &old, nfd)) {
+		close(nfd);
+		return 0;
+	}
 	/* A writer that loaded `old` is counted in `inflight`; one that starts
 	 * now loads `nfd`.  Writers never block, so this wait is short. */
-	while (atomic_load(&inflight) > 0)
+	while (atomic_load(&inflight) > my_writes)
 		sched_yield();
-	real_close(old);
+	/* `old` is not closed here: the program is about to dup2()/dup3()
+	 * onto that number, which replaces it atomically.  Closing it first
+	 * could close the program's own descriptor if another thread's dup2
+	 * got there in between (at worst a failed dup2 leaves the copy). */
 	return 0;
 }
 
@@ -148,14 +161,17 @@ bool audit_sink_write(const char *line, size_t len)
 	ssize_t n;
 
 	atomic_fetch_add(&inflight, 1);
+	my_writes++;
 	fd = atomic_load(&log_fd);
 	if (fd < 0) {
+		my_writes--;
 		atomic_fetch_sub(&inflight, 1);
 		return false;
 	}
 	do
 		n = write(fd, line, len);
 	while (n < 0 && errno == EINTR);
+	my_writes--;
 	atomic_fetch_sub(&inflight, 1);
 	if (n == (ssize_t)len)
 		atomic_fetch_add(&n_events, 1);

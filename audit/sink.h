@@ -48,8 +48,8 @@ int audit_sink_fd(void);
 bool audit_sink_claims(int fd);
 
 /* Moves the log to another descriptor so the program can have `fd` (which
- * it is about to dup2() onto).  Waits for writes in flight on the old one,
- * then closes it.  Returns 0 or -errno. */
+ * it is about to dup2() onto, replacing our old copy).  Waits for writes in
+ * flight on the old one (other threads' only).  Returns 0 or -errno. */
 int audit_sink_relocate(int (*real_close)(int));
 
 /* Writes one whole line, or counts it as dropped.  Returns true on success. */

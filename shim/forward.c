@@ -58,6 +58,7 @@ static atomic_int doorbell_pending[SHIM_NSIG];
 static atomic_ullong overflows;
 static atomic_int main_gone;
 static pthread_key_t main_key;
+static bool main_key_made;
 
 unsigned long long shim_now_ns(void)
 {
@@ -260,7 +261,9 @@ void shim_main_watch(void)
 {
 	if (!shim_is_main_thread())
 		return;
-	if (pthread_key_create(&main_key, main_thread_exiting) == 0)
+	if (!main_key_made && pthread_key_create(&main_key, main_thread_exiting) == 0)
+		main_key_made = true;
+	if (main_key_made)
 		pthread_setspecific(main_key, &main_key);
 }
 
@@ -276,6 +279,5 @@ void shim_forward_after_fork(void)
 		while (shim_forward_pop(sig, &it))
 			;
 	}
-	if (pthread_setspecific(main_key, &main_key) != 0)
-		shim_main_watch();
+	shim_main_watch();
 }

@@ -49,6 +49,8 @@ EXPORT int dup2(int oldfd, int newfd)
 
 EXPORT int dup3(int oldfd, int newfd, int flags)
 {
+	if (oldfd == newfd)
+		return REAL(dup3)(oldfd, newfd, flags);   /* EINVAL, nothing done */
 	if (audit_sink_claims(oldfd)) {
 		errno = EBADF;
 		return -1;
@@ -64,6 +66,11 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 
 	if (fd < 0 || (unsigned)fd < first || (unsigned)fd > last || first > last)
 		return REAL(close_range)(first, last, flags);
+	/* Let the kernel judge the flags first, on a range that holds no
+	 * descriptor, so bad flags fail as natively. */
+	r = REAL(close_range)(~0U, ~0U, flags);
+	if (r < 0)
+		return r;
 	if ((unsigned)fd > first)
 		r = REAL(close_range)(first, (unsigned)fd - 1, flags);
 	if (r == 0 && (unsigned)fd < last)

@@ -68,6 +68,27 @@ static int open_log(void)
 	return audit_sink_open(shim.opt.log_path, shim.log_path, sizeof shim.log_path);
 }
 
+/* A wrong path (a missing directory, a symlink, a name too long) is the
+ * user's mistake: stop before main, so a CI run cannot pass without its
+ * log.  A permission or resource problem is the environment's: typically
+ * a descendant that dropped privileges (a daemon switching to "nobody")
+ * cannot create its file in the parent's directory.  Stopping it would
+ * change the program's behaviour, so it runs on, unlogged, and says so. */
+static void log_open_failed(int err)
+{
+	char msg[SHIM_PATH_MAX + 200];
+	bool path_error = err == ENOENT || err == ENOTDIR || err == ELOOP ||
+			  err == ENAMETOOLONG || err == EISDIR || err == EINVAL;
+
+	snprintf(msg, sizeof msg, "sigshim: cannot open log_path '%s': %s%s",
+		 shim.opt.log_path, strerror(err),
+		 path_error ? "" : " (pid not logged; the program runs on)");
+	if (path_error)
+		fatal(msg);
+	(void)!write(2, msg, strlen(msg));
+	(void)!write(2, "\n", 1);
+}
+
 static void options_object(struct jw *w)
 {
 	audit_jw_obj_begin(w, "options");
@@ -128,13 +149,8 @@ static void do_init(void)
 	}
 	find_self();
 	err = open_log();
-	if (err < 0) {
-		char msg[SHIM_PATH_MAX + 200];
-
-		snprintf(msg, sizeof msg, "sigshim: cannot open log_path '%s': %s",
-			 shim.opt.log_path, strerror(-err));
-		fatal(msg);
-	}
+	if (err < 0)
+		log_open_failed(-err);
 	if (shim.opt.backtrace)
 		audit_backtrace_init();
 	pthread_atfork(NULL, NULL, after_fork_child);

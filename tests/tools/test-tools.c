@@ -280,6 +280,27 @@ START_TEST(full_disk_is_reported_not_fatal)
 }
 END_TEST
 
+/* A permission problem (a descendant that dropped privileges, here /sys,
+ * where even root may not create files) must not stop the program: it runs
+ * on and says so; a path mistake stops it before main (status 2). */
+START_TEST(unwritable_log_runs_on_but_bad_path_stops)
+{
+	struct out o;
+	const char *env[] = { "LD_PRELOAD", getenv("SIGSHIM_PRELOAD"),
+			      "SIGSHIM_OPTIONS", "mode=audit:log_path=/sys/sigshim.%p.jsonl", NULL };
+	const char *bad[] = { "LD_PRELOAD", getenv("SIGSHIM_PRELOAD"),
+			      "SIGSHIM_OPTIONS", "mode=audit:log_path=/nonexistent/dir/x.jsonl", NULL };
+	const char *argv[] = { TOOLTEST("worker-install"), "clean", NULL };
+
+	run(&o, env, argv);
+	ASSERT_INT_EQ(exit_code(&o), 0);
+	ASSERT_STR_CONTAINS(o.text, "sigshim: cannot open log_path '/sys/sigshim.%p.jsonl': Permission denied (pid not logged; the program runs on)");
+	run(&o, bad, argv);
+	ASSERT_INT_EQ(exit_code(&o), 2);
+	ASSERT_STR_CONTAINS(o.text, "sigshim: cannot open log_path '/nonexistent/dir/x.jsonl': No such file or directory");
+}
+END_TEST
+
 START_TEST(deleted_log_is_reported)
 {
 	struct out o;
@@ -343,6 +364,7 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, help_options_lists_every_option);
 	tcase_add_test(tc, full_disk_is_reported_not_fatal);
 	tcase_add_test(tc, deleted_log_is_reported);
+	tcase_add_test(tc, unwritable_log_runs_on_but_bad_path_stops);
 	tcase_add_loop_test(tc, review_regressions_match_native, 0,
 			    (int)(sizeof review_cases / sizeof review_cases[0]));
 	suite_add_tcase(s, tc);

@@ -1,16 +1,19 @@
 #!/bin/sh
-# CPython's own signal tests under the real shim: they must pass with the
-# same counts (tests run, skipped) as natively.  Usage: cpython-signal.sh MODE
-# (audit or enforce).  Needs Debian's libpython3.11-testsuite (installed by
+# CPython's own tests under the real shim: they must pass with the same
+# counts (tests run, skipped) as natively.  Usage: cpython-signal.sh MODE
+# [TEST...] (MODE: audit or enforce; default tests: test_signal
+# test_threadsignals).  Needs Debian's libpython3.11-testsuite (installed by
 # .ci/run); a missing test suite is a failure, never a skip.
 set -eu
 mode=${1:?mode}
+shift
+tests=${*:-test_signal test_threadsignals}
 py=${SIGSHIM_PYTHON:-/usr/bin/python3}
 lib=${SIGSHIM_LIB:?SIGSHIM_LIB not set}
 work=$(mktemp -d /tmp/sigshim-cpython.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if ! "$py" -c 'import test.test_signal, test.test_threadsignals' 2>/dev/null; then
+if ! "$py" -c 'import test.test_signal, test.test_threadsignals, test.test_threading' 2>/dev/null; then
 	echo "FAIL: $py has no test.test_signal (apt-get install libpython3.11-testsuite)" >&2
 	exit 1
 fi
@@ -21,7 +24,7 @@ summary() {
 	grep -E '^(Ran [0-9]+ tests|OK|FAILED)' "$1" | sed -E 's/ in [0-9.]+s$//'
 }
 
-(cd "$work" && "$py" -m test -v test_signal test_threadsignals >"$work/native.txt" 2>&1) || {
+(cd "$work" && "$py" -m test -v $tests >"$work/native.txt" 2>&1) || {
 	echo "FAIL: the tests fail natively; see below" >&2
 	tail -n 30 "$work/native.txt" >&2
 	exit 1
@@ -29,7 +32,7 @@ summary() {
 rc=0
 (cd "$work" && LD_PRELOAD="$lib${LD_PRELOAD:+ $LD_PRELOAD}" \
 	SIGSHIM_OPTIONS="mode=$mode:log_path=$work/log.%p.jsonl" \
-	"$py" -m test -v test_signal test_threadsignals >"$work/shim.txt" 2>&1) || rc=$?
+	"$py" -m test -v $tests >"$work/shim.txt" 2>&1) || rc=$?
 
 summary "$work/native.txt" >"$work/native.sum"
 summary "$work/shim.txt" >"$work/shim.sum"

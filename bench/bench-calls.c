@@ -129,18 +129,10 @@ static void measure_one(void)
 
 static void measure_threads(int nthreads)
 {
-	pthread_t th[16];
-	int64_t t0, wall;
+	int64_t wall;
 
 	calls /= nthreads;
-	for (int i = 0; i < nthreads; i++)
-		pthread_create(&th[i], NULL, worker, NULL);
-	bench_spin_ns(2000000);
-	t0 = bench_now_ns();
-	atomic_store(&go, 1);
-	for (int i = 0; i < nthreads; i++)
-		pthread_join(th[i], NULL);
-	wall = bench_now_ns() - t0;
+	wall = bench_run_threads(nthreads, worker, &go);
 	printf("calls=%ld wall_s=%.4f calls_per_s=%.0f ns_per_call=%.2f",
 	       calls * nthreads, (double)wall / 1e9,
 	       (double)(calls * nthreads) / ((double)wall / 1e9),

@@ -77,9 +77,8 @@ static int open_sink(const char *path, size_t bytes)
 int main(int argc, char **argv)
 {
 	int nthreads = argc > 4 ? atoi(argv[4]) : 1;
-	pthread_t th[16];
 	long events = argc > 3 ? atol(argv[3]) : 0;
-	int64_t t0, wall;
+	int64_t wall;
 
 	if (argc < 4 || (strcmp(argv[1], "write") && strncmp(argv[1], "mmap", 4)) ||
 	    events < 1 || nthreads < 1 || nthreads > 16) {
@@ -95,14 +94,7 @@ int main(int argc, char **argv)
 		perror(argv[2]);
 		return 1;
 	}
-	for (int i = 0; i < nthreads; i++)
-		pthread_create(&th[i], NULL, writer, NULL);
-	bench_spin_ns(2000000);
-	t0 = bench_now_ns();
-	atomic_store(&go, 1);
-	for (int i = 0; i < nthreads; i++)
-		pthread_join(th[i], NULL);
-	wall = bench_now_ns() - t0;
+	wall = bench_run_threads(nthreads, writer, &go);
 	printf("sink=%s threads=%d events=%ld ns_per_event=%.1f events_per_s=%.0f short_writes=%ld\n",
 	       argv[1], nthreads, per_thread * nthreads,
 	       (double)wall * nthreads / (double)(per_thread * nthreads),

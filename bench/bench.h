@@ -4,6 +4,8 @@
 #ifndef SIGSHIM_BENCH_H
 #define SIGSHIM_BENCH_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -40,6 +42,26 @@ static inline int64_t bench_quantile(int64_t *v, size_t n, double q)
 	qsort(v, n, sizeof *v, bench_cmp_i64);
 	i = (size_t)(q * (double)(n - 1) + 0.5);
 	return v[i < n ? i : n - 1];
+}
+
+/* Starts n threads running fn (they wait for *go), lets them settle,
+ * releases them together and returns the wall time until all have
+ * finished, in ns. */
+static inline int64_t bench_run_threads(int n, void *(*fn)(void *), atomic_int *go)
+{
+	pthread_t th[16];
+	int64_t t0;
+
+	if (n > 16)
+		n = 16;
+	for (int i = 0; i < n; i++)
+		pthread_create(&th[i], NULL, fn, NULL);
+	bench_spin_ns(2000000);
+	t0 = bench_now_ns();
+	atomic_store(go, 1);
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	return bench_now_ns() - t0;
 }
 
 #endif

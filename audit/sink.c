@@ -15,6 +15,7 @@
 #include "sink.h"
 
 atomic_int audit_sink_fd_ = -1;
+atomic_bool audit_sink_mapped_;
 #define log_fd audit_sink_fd_
 /* Writers in flight: relocation waits for them so that no write started on
  * the old number can land in the program's file after it takes the number. */
@@ -92,9 +93,41 @@ int audit_sink_open(const char *tmpl, char *path_out, size_t outlen)
 	return 0;
 }
 
+int audit_sink_open_mapped(const char *tmpl, char *path_out, size_t outlen)
+{
+	int err = audit_sink_expand(tmpl, getpid(), path_out, outlen);
+
+	if (err == 0)
+		err = audit_sinkmap_open(path_out);
+	if (err == 0)
+		atomic_store(&audit_sink_mapped_, true);
+	return err;
+}
+
+void audit_sink_finish(void)
+{
+	if (atomic_exchange(&audit_sink_mapped_, false))
+		audit_sinkmap_close(true);
+}
+
+bool audit_sink_vanished(void)
+{
+	struct stat sb;
+	int fd = atomic_load(&log_fd);
+
+	if (atomic_load(&audit_sink_mapped_))
+		return audit_sinkmap_vanished();
+	return fd >= 0 && fstat(fd, &sb) == 0 && sb.st_nlink == 0;
+}
+
 void audit_sink_detach(int (*real_close)(int))
 {
 	int fd = atomic_exchange(&log_fd, -1);
+
+	/* A forked child drops the parent's mapping without cutting the
+	 * parent's file. */
+	if (atomic_exchange(&audit_sink_mapped_, false))
+		audit_sinkmap_close(false);
 
 	if (fd >= 0 && real_close)
 		real_close(fd);
@@ -160,6 +193,17 @@ bool audit_sink_write(const char *line, size_t len)
 	int saved = errno, fd;
 	ssize_t n;
 
+	if (atomic_load_explicit(&audit_sink_mapped_, memory_order_relaxed)) {
+		int err = 0;
+		bool ok = audit_sinkmap_write(line, len, &err);
+
+		if (ok)
+			atomic_fetch_add(&n_events, 1);
+		else
+			drop(len, err);
+		errno = saved;
+		return ok;
+	}
 	atomic_fetch_add(&inflight, 1);
 	my_writes++;
 	fd = atomic_load(&log_fd);

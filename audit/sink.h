@@ -36,11 +36,26 @@ void audit_sink_detach(int (*real_close)(int));
  * the test is inline. */
 #include <stdatomic.h>
 extern atomic_int audit_sink_fd_;
+extern atomic_bool audit_sink_mapped_;
 
 static inline bool audit_sink_active(void)
 {
-	return atomic_load_explicit(&audit_sink_fd_, memory_order_relaxed) >= 0;
+	return atomic_load_explicit(&audit_sink_fd_, memory_order_relaxed) >= 0 ||
+	       atomic_load_explicit(&audit_sink_mapped_, memory_order_relaxed);
 }
+
+/* sink=mmap (sink-map.c): a per-process file written through a shared
+ * mapping, no descriptor kept.  Opens `tmpl` expanded; 0 or -errno. */
+int audit_sink_open_mapped(const char *tmpl, char *path_out, size_t outlen);
+/* At exit: cut a mapped log back to its content and stop logging. */
+void audit_sink_finish(void);
+/* The log file was deleted or replaced under us. */
+bool audit_sink_vanished(void);
+
+int audit_sinkmap_open(const char *path);
+bool audit_sinkmap_write(const char *line, size_t len, int *err);
+void audit_sinkmap_close(bool truncate_file);
+bool audit_sinkmap_vanished(void);
 
 int audit_sink_fd(void);
 

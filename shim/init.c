@@ -65,6 +65,8 @@ static int open_log(void)
 {
 	if (!shim.opt.log_path[0])
 		return 0;
+	if (shim.opt.sink == SHIM_SINK_MMAP)
+		return audit_sink_open_mapped(shim.opt.log_path, shim.log_path, sizeof shim.log_path);
 	return audit_sink_open(shim.opt.log_path, shim.log_path, sizeof shim.log_path);
 }
 
@@ -99,6 +101,7 @@ static void options_object(struct jw *w)
 	audit_jw_int(w, "exitcode", shim.opt.exitcode);
 	audit_jw_bool(w, "halt_on_violation", shim.opt.halt_on_violation);
 	audit_jw_str(w, "report", shim.opt.report == SHIM_REPORT_STDERR ? "stderr" : "off");
+	audit_jw_str(w, "sink", shim.opt.sink == SHIM_SINK_MMAP ? "mmap" : "write");
 	audit_jw_end(w);
 }
 
@@ -233,11 +236,9 @@ static void say_lost(const struct audit_sink_stats *st)
 
 static void say_if_vanished(void)
 {
-	struct stat sb;
 	char msg[SHIM_PATH_MAX + 200];
-	int fd = audit_sink_fd();
 
-	if (fd < 0 || strcmp(shim.log_path, "stderr") == 0 || fstat(fd, &sb) < 0 || sb.st_nlink > 0)
+	if (strcmp(shim.log_path, "stderr") == 0 || !audit_sink_vanished())
 		return;
 	snprintf(msg, sizeof msg,
 		 "sigshim: log file '%s' was deleted while the program ran; its events are lost\n",
@@ -275,6 +276,7 @@ __attribute__((destructor)) static void shim_dtor(void)
 	shim_busy = 1;
 	if (audit_sink_active())
 		shim_write_exit_event();
+	audit_sink_finish();
 	shim_busy = busy;
 	if (shim.opt.exitcode >= 0 && shim_violations() > 0)
 		_exit(shim.opt.exitcode);

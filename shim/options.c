@@ -47,6 +47,9 @@ static const struct choice bools[] = {
 	{ "0", 0 }, { "1", 1 }, { "false", 0 }, { "true", 1 }, { "no", 0 },
 	{ "yes", 1 }, { NULL, 0 },
 };
+static const struct choice sinks[] = {
+	{ "write", SHIM_SINK_WRITE }, { "mmap", SHIM_SINK_MMAP }, { NULL, 0 },
+};
 static const struct choice reports[] = {
 	{ "stderr", SHIM_REPORT_STDERR }, { "off", SHIM_REPORT_OFF }, { NULL, 0 },
 };
@@ -130,6 +133,10 @@ static int set_option(struct shim_options *o, const char *key, const char *val,
 		if (parse_choice(bools, key, val, &c, err, errlen))
 			return -1;
 		o->halt_on_violation = c;
+	} else if (strcmp(key, "sink") == 0) {
+		if (parse_choice(sinks, key, val, &c, err, errlen))
+			return -1;
+		o->sink = (enum shim_sink)c;
 	} else if (strcmp(key, "report") == 0) {
 		if (parse_choice(reports, key, val, &c, err, errlen))
 			return -1;
@@ -137,7 +144,7 @@ static int set_option(struct shim_options *o, const char *key, const char *val,
 	} else {
 		snprintf(err, errlen,
 			 "sigshim: SIGSHIM_OPTIONS: unknown option '%s' (known: mode, log_path, "
-			 "backtrace, rule_install_off_main, exitcode, halt_on_violation, report, help)",
+			 "backtrace, sink, rule_install_off_main, exitcode, halt_on_violation, report, help)",
 			 key);
 		return -1;
 	}
@@ -173,6 +180,18 @@ static int scan_value(const char **p, char *val, size_t vlen, const char *key,
 	return 0;
 }
 
+/* A mapping is per process: a file shared by several (no %p) is
+ * appended to with write(2). */
+static int check_consistency(const struct shim_options *o, char *err, size_t errlen)
+{
+	if (o->sink == SHIM_SINK_MMAP && !strstr(o->log_path, "%p")) {
+		snprintf(err, errlen, "sigshim: SIGSHIM_OPTIONS: sink=mmap needs a per-process "
+			 "log_path (with %%p), got '%s'", o->log_path);
+		return -1;
+	}
+	return 0;
+}
+
 int shim_options_parse(struct shim_options *o, const char *s, char *err, size_t errlen)
 {
 	static char val[SHIM_PATH_MAX + 1];
@@ -198,7 +217,7 @@ int shim_options_parse(struct shim_options *o, const char *s, char *err, size_t 
 		    set_option(o, key, val, err, errlen))
 			return -1;
 	}
-	return 0;
+	return check_consistency(o, err, errlen);
 }
 
 const char *shim_options_help(void)
@@ -208,6 +227,8 @@ const char *shim_options_help(void)
 	"  mode=enforce|audit            enforce: Python's signal model (default); audit: record only, transparent\n"
 	"  log_path=PATH|stderr          JSON-lines audit log; %p = pid, %% = %; no log when unset\n"
 	"  backtrace=N                   call-site frames per call event, 0..64 (default 0 = off)\n"
+	"  sink=write|mmap               write: one write(2) per line (default); mmap: lines copied into\n"
+	"                                a shared mapping of the file, no descriptor kept (needs %p)\n"
 	"  rule_install_off_main=deny|report|allow\n"
 	"                                handler installed from a thread other than main (default deny; enforce only)\n"
 	"  exitcode=N                    exit status if any violation happened, 0..255 (default: off)\n"

@@ -9,6 +9,7 @@
 enum shim_mode { SHIM_MODE_AUDIT, SHIM_MODE_ENFORCE };
 enum shim_policy { SHIM_POLICY_DENY, SHIM_POLICY_REPORT, SHIM_POLICY_ALLOW };
 enum shim_report { SHIM_REPORT_STDERR, SHIM_REPORT_OFF };
+enum shim_sink { SHIM_SINK_WRITE, SHIM_SINK_MMAP };
 
 #define SHIM_PATH_MAX 4096
 
@@ -21,6 +22,7 @@ struct shim_options {
 	int exitcode;                  /* -1 = off */
 	bool halt_on_violation;
 	enum shim_report report;
+	enum shim_sink sink;
 };
 
 #define SHIM_BACKTRACE_MAX 64

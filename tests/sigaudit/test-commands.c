@@ -178,6 +178,35 @@ START_TEST(malformed_lines_reported)
 END_TEST
 
 /* A line over 1 MiB and NUL junk, made here rather than committed. */
+/* sink=mmap: an image that ended without cutting its file back (exec,
+ * crash) leaves NUL padding between or after lines: not malformed. */
+START_TEST(nul_padding_is_not_data)
+{
+	char *dir = sa_tmpdir(), path[4200];
+	static const char pad[300];
+	FILE *f;
+	struct sa_run r;
+
+	snprintf(path, sizeof path, "%s/pad.jsonl", dir);
+	f = fopen(path, "w");
+	fprintf(f, "{\"v\":1,\"seq\":1,\"ts\":1,\"pid\":9,\"tid\":9,\"event\":\"sigshim.start\"}\n");
+	fwrite(pad, 1, sizeof pad, f);
+	fprintf(f, "{\"v\":1,\"seq\":1,\"ts\":2,\"pid\":9,\"tid\":9,\"event\":\"sigshim.start\"}\n");
+	fprintf(f, "{\"v\":1,\"seq\":2,\"ts\":3,\"pid\":9,\"tid\":9,\"event\":\"signal.raise\","
+		"\"signalnum\":10,\"violation\":\"install-off-main\",\"policy\":\"report\"}\n");
+	fwrite(pad, 1, sizeof pad, f);
+	fclose(f);
+	RUN(&r, "check", path);
+	sa_assert_status(&r, 1);
+	sa_assert_contains(r.out, "WARNING: sigshim: install-off-main (pid=9");
+	ck_assert_msg(strstr(r.err, "malformed") == NULL && strstr(r.err, "binary") == NULL,
+		      "padding reported as malformed: %s", r.err);
+	sa_run_free(&r);
+	sa_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(huge_and_binary_lines)
 {
 	char *dir = sa_tmpdir(), path[4200];
@@ -521,6 +550,7 @@ int main(void)
 	tcase_add_test(tc, list_stdin_and_bad_values);
 	tcase_add_test(tc, malformed_lines_reported);
 	tcase_add_test(tc, huge_and_binary_lines);
+	tcase_add_test(tc, nul_padding_is_not_data);
 	tcase_add_test(tc, check_clean_and_violations);
 	tcase_add_test(tc, check_suppressions);
 	tcase_add_test(tc, usage_errors);

@@ -31,6 +31,9 @@ static const struct vg_case cases[] = {
 	{ .helper = "lifecycle", .arg = "fork", .options = "mode=enforce" },
 	{ .helper = "lifecycle", .arg = "closefds", .options = "mode=audit" },
 	{ .helper = "early-main", .arg = NULL, .options = "mode=audit" },
+	/* the shared-mapping sink, across fork */
+	{ .helper = "threads-example", .arg = NULL, .options = "mode=enforce:sink=mmap" },
+	{ .helper = "lifecycle", .arg = "fork", .options = "mode=audit:sink=mmap" },
 	/* enforce: forwarding, the queue, one-shot handlers, waits, jumps (the
 	 * "fault" scenario is left out: it stops valgrind 3.19 itself with an
 	 * internal assertion) */

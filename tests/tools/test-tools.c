@@ -301,6 +301,42 @@ START_TEST(unwritable_log_runs_on_but_bad_path_stops)
 }
 END_TEST
 
+/* sink=mmap keeps no descriptor: a program listing its own sees none of
+ * ours (sink=write, the default, keeps one at 1000 or above). */
+static int high_fds(const char *listing)
+{
+	int n = 0;
+
+	for (const char *p = listing; (p = strchr(p, '\n')); p++) {
+		int fd;
+
+		if (sscanf(p + 1, "%d", &fd) == 1 && fd >= 1000)
+			n++;
+	}
+	return n;
+}
+
+START_TEST(mapped_sink_keeps_no_descriptor)
+{
+	struct out o;
+	char dir[] = "/tmp/sigshim-map-XXXXXX", opts[256];
+	const char *env[] = { "LD_PRELOAD", getenv("SIGSHIM_PRELOAD"), "SIGSHIM_OPTIONS", opts, NULL };
+	const char *argv[] = { "/bin/ls", "-1", "/proc/self/fd", NULL };
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(opts, sizeof opts, "mode=audit:sink=mmap:log_path=%s/l.%%p.jsonl", dir);
+	run(&o, env, argv);
+	ASSERT_INT_EQ(exit_code(&o), 0);
+	ASSERT_INT_EQ(high_fds(o.text), 0);
+	snprintf(opts, sizeof opts, "mode=audit:log_path=%s/w.%%p.jsonl", dir);
+	run(&o, env, argv);
+	ASSERT_INT_EQ(exit_code(&o), 0);
+	ASSERT_INT_EQ(high_fds(o.text), 1);
+	snprintf(opts, sizeof opts, "rm -rf '%s'", dir);
+	ASSERT_INT_EQ(system(opts), 0);
+}
+END_TEST
+
 START_TEST(deleted_log_is_reported)
 {
 	struct out o;
@@ -364,6 +400,7 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, help_options_lists_every_option);
 	tcase_add_test(tc, full_disk_is_reported_not_fatal);
 	tcase_add_test(tc, deleted_log_is_reported);
+	tcase_add_test(tc, mapped_sink_keeps_no_descriptor);
 	tcase_add_test(tc, unwritable_log_runs_on_but_bad_path_stops);
 	tcase_add_loop_test(tc, review_regressions_match_native, 0,
 			    (int)(sizeof review_cases / sizeof review_cases[0]));

@@ -48,6 +48,23 @@ START_TEST(all_keys)
 }
 END_TEST
 
+START_TEST(sink_option)
+{
+	struct shim_options o;
+	char err[512];
+
+	ASSERT_INT_EQ(parse(&o, "log_path=/tmp/x.jsonl", err), 0);
+	ASSERT_INT_EQ(o.sink, SHIM_SINK_WRITE);   /* the default */
+	ASSERT_INT_EQ(parse(&o, "log_path=/tmp/x.%p.jsonl:sink=mmap", err), 0);
+	ASSERT_INT_EQ(o.sink, SHIM_SINK_MMAP);
+	/* a mapping per process: one file cannot be shared by several */
+	ASSERT_INT_EQ(parse(&o, "sink=mmap:log_path=/tmp/x.jsonl", err), -1);
+	ASSERT_STR_CONTAINS(err, "sink=mmap needs a per-process log_path");
+	ASSERT_INT_EQ(parse(&o, "sink=fast", err), -1);
+	ASSERT_STR_CONTAINS(err, "write|mmap");
+}
+END_TEST
+
 START_TEST(later_items_win_and_empty_items)
 {
 	struct shim_options o;
@@ -156,6 +173,7 @@ START_TEST(help_text_lists_every_key)
 	ASSERT_STR_CONTAINS(h, "exitcode=");
 	ASSERT_STR_CONTAINS(h, "halt_on_violation=");
 	ASSERT_STR_CONTAINS(h, "report=");
+	ASSERT_STR_CONTAINS(h, "sink=");
 	ASSERT_STR_CONTAINS(h, "help=");
 }
 END_TEST
@@ -168,6 +186,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, all_keys);
 	tcase_add_test(tc, later_items_win_and_empty_items);
+	tcase_add_test(tc, sink_option);
 	tcase_add_test(tc, quoted_values);
 	tcase_add_test(tc, unknown_key);
 	tcase_add_test(tc, bad_values);

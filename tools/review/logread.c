@@ -79,12 +79,24 @@ int tool_logread_stream(FILE *f, const char *name, logread_event_fn on_event,
 
 	while ((n = getline(&buf, &cap, f)) >= 0) {
 		int complete = n > 0 && buf[n - 1] == '\n';
+		ssize_t pad = 0;
 
 		line++;
 		st->lines++;
 		if (complete)
 			n--;
-		if (n == 0 && complete)
+		/* sink=mmap leaves NUL padding where a process stopped without
+		 * cutting its file back (a crash, an exec): a NUL run that ends
+		 * the line or runs into the start of an event is not data; any
+		 * other NUL is binary junk, reported as such. */
+		while (pad < n && buf[pad] == '\0')
+			pad++;
+		if (pad && (pad == n || buf[pad] == '{')) {
+			memmove(buf, buf + pad, (size_t)(n - pad));
+			n -= pad;
+			st->padding += pad;
+		}
+		if (n == 0)
 			continue;
 		if (n > LOGREAD_MAX_LINE) {
 			report(on_error, ud, name, line, "line too long (over 1 MiB)", st);

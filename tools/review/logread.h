@@ -17,6 +17,7 @@ struct logread_stats {
 	long lines;     /* lines seen, well-formed or not */
 	long events;    /* well-formed event objects */
 	long errors;    /* rejected lines */
+	long padding;   /* NUL bytes skipped (sink=mmap after a crash) */
 };
 
 /* Read one log ("-" is stdin).  Lines longer than LOGREAD_MAX_LINE are

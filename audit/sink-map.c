@@ -61,6 +61,9 @@ static int grow(size_t need)
 	    ftruncate(fd, (off_t)want) < 0))
 		r = -errno;
 	close(fd);
+	/* Only what the file covers is accessible (see audit_sinkmap_open). */
+	if (r == 0 && mprotect(base, want, PROT_READ | PROT_WRITE) < 0)
+		r = -errno;
 	while (r == 0 && cur < want && !atomic_compare_exchange_weak(&alloc, &cur, want))
 		;
 	return r;
@@ -103,7 +106,10 @@ int audit_sinkmap_open(const char *p)
 		close(fd);
 		return -EINVAL;   /* a mapping needs a regular file */
 	}
-	base = mmap(NULL, MAP_SPAN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	/* Reserved inaccessible: pages past the end of the file would raise
+	 * SIGBUS on any touch (a debugger's or valgrind's memory scan
+	 * included); grow() opens them up as the file covers them. */
+	base = mmap(NULL, MAP_SPAN, PROT_NONE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (base == MAP_FAILED) {
 		int err = errno;
 
@@ -115,6 +121,13 @@ int audit_sinkmap_open(const char *p)
 	if (ftruncate(fd, (off_t)end) == 0)
 		sb.st_size = (off_t)end;
 	close(fd);
+	if (end > 0 && mprotect(base, end, PROT_READ | PROT_WRITE) < 0) {
+		int err = errno;
+
+		munmap(base, MAP_SPAN);
+		base = NULL;
+		return -err;
+	}
 	strcpy(path, p);
 	dev = sb.st_dev;
 	ino = sb.st_ino;

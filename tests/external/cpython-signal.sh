@@ -24,7 +24,12 @@ summary() {
 	grep -E '^(Ran [0-9]+ tests|OK|FAILED)' "$1" | sed -E 's/ in [0-9.]+s$//'
 }
 
-(cd "$work" && "$py" -m test -v $tests >"$work/native.txt" 2>&1) || {
+# A native failure is not ours to judge: CPython's stress tests can miss
+# under load on a small machine.  The native baseline gets one more try;
+# the run under the shim gets none.
+(cd "$work" && "$py" -m test -v $tests >"$work/native.txt" 2>&1) ||
+(echo "native run failed once (load?); trying the baseline again" &&
+ cd "$work" && "$py" -m test -v $tests >"$work/native.txt" 2>&1) || {
 	echo "FAIL: the tests fail natively; see below" >&2
 	tail -n 30 "$work/native.txt" >&2
 	exit 1

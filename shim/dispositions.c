@@ -27,6 +27,7 @@ struct uent {
 	atomic_uint seq;            /* seqlock: odd while being written */
 	atomic_uintptr_t handler;
 	atomic_ulong flags;
+	atomic_ullong mask;         /* sa_mask, bits 1..64 (forwarded runs apply it) */
 	atomic_flag lock;           /* serialises installers */
 };
 
@@ -42,9 +43,10 @@ static bool valid_sig(int sig)
 	return sig >= 1 && sig < SHIM_NSIG;
 }
 
-void shim_ent_read(int sig, uintptr_t *h, unsigned long *fl)
+void shim_ent_read(int sig, uintptr_t *h, unsigned long *fl, unsigned long long *mask)
 {
 	struct uent *u = &table[sig];
+	unsigned long long m;
 	unsigned s;
 
 	/* Writers hold all signals blocked and never wait, so a reader on
@@ -53,16 +55,20 @@ void shim_ent_read(int sig, uintptr_t *h, unsigned long *fl)
 		s = atomic_load(&u->seq);
 		*h = atomic_load(&u->handler);
 		*fl = atomic_load(&u->flags);
+		m = atomic_load(&u->mask);
 	} while ((s & 1) || s != atomic_load(&u->seq));
+	if (mask)
+		*mask = m;
 }
 
-static void ent_write(int sig, uintptr_t h, unsigned long fl)
+static void ent_write(int sig, uintptr_t h, unsigned long fl, unsigned long long mask)
 {
 	struct uent *u = &table[sig];
 
 	atomic_fetch_add(&u->seq, 1);
 	atomic_store(&u->handler, h);
 	atomic_store(&u->flags, fl);
+	atomic_store(&u->mask, mask);
 	atomic_fetch_add(&u->seq, 1);
 }
 
@@ -93,46 +99,18 @@ static void to_user_view(struct sigaction *k, uintptr_t h, unsigned long fl)
 			    (fl & MANAGED_FLAGS));
 }
 
-/* mode=enforce: SIG_DFL or SIG_IGN while a forwarded instance is queued or
- * its doorbell is pending.  Put in the kernel now, it would discard the
- * pending doorbell (SIG_IGN: the queued instances would never run) or act
- * on it (SIG_DFL: the doorbell would kill the process).  So only the
- * program's view changes; the main thread's drain runs what was received
- * under the old handler and then syncs the kernel
- * (shim_ent_sync_kernel), and a genuine delivery meanwhile takes the new
- * disposition through the trampoline (act_as_kernel). */
-static bool keep_trampoline(int sig, const struct sigaction *act)
-{
-	return shim.opt.mode == SHIM_MODE_ENFORCE && !shim_is_function(act->sa_handler) &&
-	       shim_forward_busy(sig);
-}
-
-static int defer_to_drain(int sig, const struct sigaction *act, struct sigaction *oldact,
-			  uintptr_t ph, unsigned long pfl)
-{
-	struct sigaction kold;
-	int r = REAL(sigaction)(sig, NULL, &kold);
-
-	if (r < 0)
-		return r;
-	ent_write(sig, (uintptr_t)act->sa_handler, (unsigned long)(unsigned)act->sa_flags);
-	if (oldact) {
-		to_user_view(&kold, ph, pfl);
-		*oldact = kold;
-	}
-	return 0;
-}
-
 static int install_locked(int sig, const struct sigaction *act, struct sigaction *oldact)
 {
 	struct sigaction kact, kold;
 	uintptr_t ph;
 	unsigned long pfl;
+	unsigned long long pmask;
 	int r, err;
 
-	shim_ent_read(sig, &ph, &pfl);
-	if (act && keep_trampoline(sig, act))
-		return defer_to_drain(sig, act, oldact, ph, pfl);
+	/* Queued instances keep the handler they were received with, and the
+	 * doorbell is a signal of the shim's own: a SIG_IGN or SIG_DFL goes
+	 * into the kernel at once, as natively. */
+	shim_ent_read(sig, &ph, &pfl, &pmask);
 	if (act) {
 		kact = *act;
 		if (shim_is_function(act->sa_handler)) {
@@ -146,14 +124,13 @@ static int install_locked(int sig, const struct sigaction *act, struct sigaction
 			if (shim.opt.mode == SHIM_MODE_ENFORCE)
 				shim_forward_prepare(sig);
 		}
-		ent_write(sig, (uintptr_t)act->sa_handler, (unsigned long)(unsigned)act->sa_flags);
+		ent_write(sig, (uintptr_t)act->sa_handler, (unsigned long)(unsigned)act->sa_flags,
+			  shim_mask64(&act->sa_mask));
 	}
 	r = REAL(sigaction)(sig, act ? &kact : NULL, oldact ? &kold : NULL);
 	err = errno;
 	if (r < 0 && act)
-		ent_write(sig, ph, pfl);
-	if (r == 0 && act && shim.opt.mode == SHIM_MODE_ENFORCE && shim_is_function(act->sa_handler))
-		shim_forward_reset(sig);
+		ent_write(sig, ph, pfl, pmask);
 	if (r == 0 && oldact) {
 		to_user_view(&kold, ph, pfl);
 		*oldact = kold;
@@ -177,16 +154,21 @@ int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact)
 	sigset_t saved;
 	int r, err;
 
-	/* Invalid numbers index nothing: libc gives the error. */
+	/* Invalid numbers index nothing: libc gives the error.  The
+	 * doorbells are the shim's, as 32 and 33 are glibc's. */
 	if (!valid_sig(sig))
 		return REAL(sigaction)(sig, act, oldact);
+	if (shim_doorbell_bits & (1ULL << (sig - 1))) {
+		errno = EINVAL;
+		return -1;
+	}
 	/* A query changes nothing and needs no lock; a vfork child's install
 	 * goes to libc untranslated.  Both read back the program's view. */
 	if (!act || in_vfork_child()) {
 		uintptr_t h;
 		unsigned long fl;
 
-		shim_ent_read(sig, &h, &fl);
+		shim_ent_read(sig, &h, &fl, NULL);
 		r = REAL(sigaction)(sig, act, oldact);
 		if (r == 0 && oldact)
 			to_user_view(oldact, h, fl);
@@ -210,7 +192,7 @@ shim_handler_t shim_user_handler(shim_handler_t kernel_h, int sig)
 
 	if ((uintptr_t)kernel_h != (uintptr_t)shim_trampoline || !valid_sig(sig))
 		return kernel_h;
-	shim_ent_read(sig, &h, &fl);
+	shim_ent_read(sig, &h, &fl, NULL);
 	return (shim_handler_t)h;
 }
 
@@ -243,10 +225,9 @@ void shim_sigintr_set(int sig, bool interrupt)
 
 /* SA_RESETHAND, emulated: the first receipt that finds `h` still
  * installed resets the program's view to SIG_DFL (flags and mask kept, as
- * the kernel does) and wins the right to run `h` once.  The kernel entry
- * is brought in line by shim_ent_sync_kernel(): at once when the handler
- * runs where received, after the main thread has drained the forwarded
- * instance otherwise (the doorbell must still find the trampoline).
+ * the kernel does) and wins the right to run `h` once; the kernel entry
+ * follows at once (shim_ent_sync_kernel), as natively: a forwarded
+ * instance is already queued with its handler.
  * Runs in a handler: all signals are blocked while the lock is held, and
  * the holder on another thread never waits, so the spin is short. */
 bool shim_ent_claim_oneshot(int sig, uintptr_t h)
@@ -254,15 +235,18 @@ bool shim_ent_claim_oneshot(int sig, uintptr_t h)
 	sigset_t saved;
 	uintptr_t now;
 	unsigned long fl;
+	unsigned long long mask;
 	bool won = false;
 
 	lock_sig(sig, &saved);
-	shim_ent_read(sig, &now, &fl);
+	shim_ent_read(sig, &now, &fl, &mask);
 	if (now == h) {
-		ent_write(sig, (uintptr_t)SIG_DFL, fl);
+		ent_write(sig, (uintptr_t)SIG_DFL, fl, mask);
 		won = true;
 	}
 	unlock_sig(sig, &saved);
+	if (won)
+		shim_ent_sync_kernel(sig);
 	return won;
 }
 
@@ -276,11 +260,11 @@ void shim_ent_sync_kernel(int sig)
 	uintptr_t h;
 	unsigned long fl;
 
-	shim_ent_read(sig, &h, &fl);
+	shim_ent_read(sig, &h, &fl, NULL);
 	if (shim_is_function((shim_handler_t)h))
 		return;
 	lock_sig(sig, &saved);
-	shim_ent_read(sig, &h, &fl);
+	shim_ent_read(sig, &h, &fl, NULL);
 	if (!shim_is_function((shim_handler_t)h) && REAL(sigaction)(sig, NULL, &cur) == 0 &&
 	    (uintptr_t)cur.sa_sigaction == (uintptr_t)shim_trampoline) {
 		/* Keep what the kernel entry has (siginterrupt may have
@@ -304,7 +288,7 @@ void shim_dispositions_after_init(void)
 		uintptr_t h;
 		unsigned long fl;
 
-		shim_ent_read(sig, &h, &fl);
+		shim_ent_read(sig, &h, &fl, NULL);
 		if (shim_is_function((shim_handler_t)h))
 			shim_forward_prepare(sig);
 	}
@@ -313,7 +297,12 @@ void shim_dispositions_after_init(void)
 void shim_dispositions_after_fork(void)
 {
 	/* A fork that interrupted an installer on another thread leaves its
-	 * lock taken in the child, where that thread does not exist. */
-	for (int sig = 0; sig < SHIM_NSIG; sig++)
+	 * lock taken, or its seqlock odd, in the child, where that thread does
+	 * not exist.  The entry itself is whole or the old one: both halves
+	 * of a write are single atomic stores. */
+	for (int sig = 0; sig < SHIM_NSIG; sig++) {
 		atomic_flag_clear(&table[sig].lock);
+		if (atomic_load(&table[sig].seq) & 1)
+			atomic_fetch_add(&table[sig].seq, 1);
+	}
 }

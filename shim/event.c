@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,11 +57,17 @@ void shim_ev_note_code(uintptr_t addr)
 	audit_modules_note(&addr, 1, emit_module, NULL);
 }
 
-static void header(struct jw *w, const char *event)
+/* Signal context (the small lines) reads the clock with the system call,
+ * and so does everything once some thread made rdtsc trap: a vDSO read may
+ * execute rdtsc, and a fault in the shim is the program's problem. */
+static void header(struct jw *w, const char *event, bool raw_clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	if (raw_clock || atomic_load_explicit(&shim_tsc_trapped, memory_order_relaxed))
+		syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts);
+	else
+		clock_gettime(CLOCK_REALTIME, &ts);
 	audit_jw_int(w, "v", 1);
 	audit_jw_uint(w, "seq", atomic_fetch_add(&seq, 1) + 1);
 	audit_jw_uint(w, "ts", (unsigned long long)ts.tv_sec * 1000000000ULL +
@@ -73,13 +80,13 @@ static void header(struct jw *w, const char *event)
 void shim_ev_begin(struct shim_ev *e, const char *event)
 {
 	audit_jw_init(&e->w, e->buf, sizeof e->buf);
-	header(&e->w, event);
+	header(&e->w, event, false);
 }
 
 void shim_evs_begin(struct shim_ev_small *e, const char *event)
 {
 	audit_jw_init(&e->w, e->buf, sizeof e->buf);
-	header(&e->w, event);
+	header(&e->w, event, true);
 }
 
 void shim_ev_thread_sig(struct shim_ev *e, pthread_t thread_id, int sig)

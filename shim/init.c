@@ -150,6 +150,7 @@ static void do_init(void)
 		(void)!write(2, msg, sizeof msg - 1);
 		shim.opt.log_path[0] = '\0';
 	}
+	shim_doorbell_install();
 	find_self();
 	err = open_log();
 	if (err < 0)
@@ -212,6 +213,7 @@ static void after_fork_child(void)
 	audit_modules_reset();
 	shim_dispositions_after_fork();
 	shim_forward_after_fork();
+	shim_doorbell_after_fork();
 	if (strstr(shim.opt.log_path, "%p")) {
 		audit_sink_detach(REAL(close));
 		if (open_log() < 0) {

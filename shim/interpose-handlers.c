@@ -253,15 +253,69 @@ EXPORT shim_handler_t sigset(int sig, shim_handler_t disp)
 			     disp == SIG_HOLD ? sigset_other : sigset_function);
 }
 
-/* Calls that change no handler: the real function, one event. */
-#define SIMPLE_SIG_CALL(cname, real, event) \
+/* mode=enforce: sighold/sigrelse change the mask through libc's internal
+ * sigprocmask, behind the mask wrappers, and may not touch the doorbells;
+ * the sigpause family waits on our sigsuspend (interpose-wait.c). */
+static bool is_doorbell(int sig)
+{
+	return sig >= 1 && sig < SHIM_NSIG && (shim_doorbell_bits & (1ULL << (sig - 1)));
+}
+
+static void mask_refresh(void)
+{
+	sigset_t cur;
+
+	if (shim_doorbell_bits && REAL(pthread_sigmask)(SIG_SETMASK, NULL, &cur) == 0)
+		shim_mask_changed(shim_mask64(&cur));
+}
+
+static int hold_impl(int sig)
+{
+	int r;
+
+	if (is_doorbell(sig)) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = REAL(sighold)(sig);
+	return r;
+}
+
+static int relse_impl(int sig)
+{
+	int r, err;
+
+	if (is_doorbell(sig)) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = REAL(sigrelse)(sig);
+	err = errno;
+	if (r == 0)
+		mask_refresh();
+	errno = err;
+	return r;
+}
+
+static int bsd_pause_impl(int mask)
+{
+	return shim_doorbell_bits ? shim_sigpause_enforced(mask, 0) : REAL(sigpause)(mask);
+}
+
+static int xpg_pause_impl(int sig)
+{
+	return shim_doorbell_bits ? shim_sigpause_enforced(sig, 1) : REAL(__xpg_sigpause)(sig);
+}
+
+/* Calls that change no handler: the call, one event. */
+#define SIMPLE_SIG_CALL(cname, impl, event) \
 	EXPORT int cname(int sig) \
 	{ \
 		struct shim_ev e; \
 		int r, err; \
-		ENTER_OR(REAL(real)(sig)); \
+		ENTER_OR(impl(sig)); \
 		shim_ev_prepare(&e); \
-		r = REAL(real)(sig); \
+		r = impl(sig); \
 		err = errno; \
 		call_event(&e, event, sig); \
 		shim_ev_result_errno(&e, r, err); \
@@ -271,10 +325,10 @@ EXPORT shim_handler_t sigset(int sig, shim_handler_t disp)
 		return r; \
 	}
 
-SIMPLE_SIG_CALL(sighold, sighold, "signal.sighold")
-SIMPLE_SIG_CALL(sigrelse, sigrelse, "signal.sigrelse")
-SIMPLE_SIG_CALL(shim_bsd_sigpause, sigpause, "signal.sigpause")
-SIMPLE_SIG_CALL(__xpg_sigpause, __xpg_sigpause, "signal.__xpg_sigpause")
+SIMPLE_SIG_CALL(sighold, hold_impl, "signal.sighold")
+SIMPLE_SIG_CALL(sigrelse, relse_impl, "signal.sigrelse")
+SIMPLE_SIG_CALL(shim_bsd_sigpause, bsd_pause_impl, "signal.sigpause")
+SIMPLE_SIG_CALL(__xpg_sigpause, xpg_pause_impl, "signal.__xpg_sigpause")
 
 /* glibc's sigignore (sysdeps/posix/sigignore.c), on shim_install. */
 EXPORT int sigignore(int sig)
@@ -309,9 +363,9 @@ EXPORT int __sigpause(int sig_or_mask, int is_sig)
 	struct shim_ev e;
 	int r, err;
 
-	ENTER_OR(REAL(__sigpause)(sig_or_mask, is_sig));
+	ENTER_OR(shim_sigpause_enforced(sig_or_mask, is_sig));
 	shim_ev_prepare(&e);
-	r = REAL(__sigpause)(sig_or_mask, is_sig);
+	r = shim_sigpause_enforced(sig_or_mask, is_sig);
 	err = errno;
 	shim_ev_begin(&e, "signal.__sigpause");
 	audit_jw_uint(&e.w, "thread_id", (unsigned long long)pthread_self());

@@ -6,6 +6,8 @@
  * logged; the real function does the jump. */
 #include "config.h"
 
+#include <setjmp.h>
+
 #include "shim.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -28,16 +30,27 @@ void shim__longjmp(void *env, int val) __asm__("_longjmp");
 void shim_siglongjmp(void *env, int val) __asm__("siglongjmp");
 void shim___longjmp_chk(void *env, int val) __asm__("__longjmp_chk");
 
-#define JUMP(cname, real) \
+/* Whether the jump restores a mask saved by sigsetjmp(env, 1): glibc's
+ * struct __jmp_buf_tag { __jmpbuf; int __mask_was_saved; __saved_mask }.
+ * longjmp and siglongjmp are the same function in glibc; _longjmp never
+ * restores. */
+static bool restores_mask(const void *env)
+{
+	const struct __jmp_buf_tag *b = env;
+
+	return b->__mask_was_saved != 0;
+}
+
+#define JUMP(cname, real, may_restore) \
 	EXPORT __attribute__((noreturn)) void cname(void *env, int val) \
 	{ \
 		shim_handler_unwind_to(target_sp(env)); \
-		shim_drain_abandoned(); \
+		shim_drain_abandoned(may_restore && restores_mask(env)); \
 		REAL(real)(env, val); \
 		__builtin_unreachable(); \
 	}
 
-JUMP(shim_longjmp, longjmp)
-JUMP(shim__longjmp, _longjmp)
-JUMP(shim_siglongjmp, siglongjmp)
-JUMP(shim___longjmp_chk, __longjmp_chk)
+JUMP(shim_longjmp, longjmp, true)
+JUMP(shim__longjmp, _longjmp, false)
+JUMP(shim_siglongjmp, siglongjmp, true)
+JUMP(shim___longjmp_chk, __longjmp_chk, true)

@@ -33,20 +33,67 @@ static void mask_event(const char *name, const char *version, int how,
 		audit_jw_sigset(&e->w, "oldset", oldset);
 }
 
+/* What the calling thread's mask became: from the old one and the call. */
+static unsigned long long new_mask(int how, const sigset_t *set, unsigned long long old)
+{
+	unsigned long long s = shim_mask64(set) & ~shim_doorbell_bits;
+
+	if (!set)
+		return old;
+	return how == SIG_BLOCK ? old | s : how == SIG_UNBLOCK ? old & ~s : s;
+}
+
+/* mode=enforce: the doorbells are the shim's, as glibc's 32 and 33 are
+ * its own: never blocked, never shown.  On the main thread the new mask is
+ * what workers ring against, and a queued instance it unblocks runs now,
+ * before the call returns, as a pending signal would natively.  Returns
+ * what the real function returned; errno as it left it. */
+static int mask_enforced(int (*real)(int, const sigset_t *, sigset_t *), int how,
+			 const sigset_t *set, sigset_t *oldset)
+{
+	sigset_t copy, old;
+	unsigned long long now;
+	int r = real(how, shim_strip_doorbells(set, &copy), &old);
+
+	if (r != 0)
+		return r;
+	now = new_mask(how, set, shim_mask64(&old));
+	shim_hide_doorbells(&old);
+	if (oldset)
+		*oldset = old;
+	if (set)
+		shim_mask_changed(now);
+	return r;
+}
+
+void shim_mask_changed(unsigned long long now)
+{
+	int err;
+
+	if (!shim_is_main_thread())
+		return;
+	err = errno;
+	if (!shim_in_handler())
+		shim_main_mask_set(now);
+	shim_forward_kick(now, false);
+	errno = err;
+}
+
+static int mask_call(int (*real)(int, const sigset_t *, sigset_t *), int how,
+		     const sigset_t *set, sigset_t *oldset)
+{
+	if (!shim_doorbell_bits)
+		return real(how, set, oldset);
+	return mask_enforced(real, how, set, oldset);
+}
+
 EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 {
 	struct shim_ev e;
 	int r, err;
 
-	if (__builtin_expect(shim_ready() && !audit_sink_active(), 1)) {
-		r = REAL(sigprocmask)(how, set, oldset);
-		if (shim_wait_swallowed) {
-			err = errno;
-			shim_wait_rering();
-			errno = err;
-		}
-		return r;
-	}
+	if (__builtin_expect(shim_ready() && !audit_sink_active(), 1))
+		return mask_call(REAL(sigprocmask), how, set, oldset);
 	if (shim_called_by_unwinder(__builtin_return_address(0)) || !shim_enter())
 		return REAL(sigprocmask)(how, set, oldset);
 	if (!shim_ready()) {
@@ -58,9 +105,8 @@ EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 		return r;
 	}
 	shim_ev_prepare(&e);
-	r = REAL(sigprocmask)(how, set, oldset);
+	r = mask_call(REAL(sigprocmask), how, set, oldset);
 	err = errno;
-	shim_wait_rering();
 	mask_event("signal.sigprocmask", NULL, how, set, oldset, r == 0, &e);
 	shim_ev_result_errno(&e, r, err);
 	shim_ev_commit(&e);
@@ -77,11 +123,8 @@ static int pthread_sigmask_common(int (*real)(int, const sigset_t *, sigset_t *)
 	int r, err;
 
 	/* The common case, logging off: libc, and nothing else to do. */
-	if (__builtin_expect(shim_ready() && !audit_sink_active(), 1)) {
-		r = real(how, set, oldset);
-		shim_wait_rering();
-		return r;
-	}
+	if (__builtin_expect(shim_ready() && !audit_sink_active(), 1))
+		return mask_call(real, how, set, oldset);
 	err = errno;
 	if (shim_called_by_unwinder(ret_addr) || !shim_enter())
 		return real(how, set, oldset);
@@ -93,8 +136,7 @@ static int pthread_sigmask_common(int (*real)(int, const sigset_t *, sigset_t *)
 		return r;
 	}
 	shim_ev_prepare(&e);
-	r = real(how, set, oldset);
-	shim_wait_rering();
+	r = mask_call(real, how, set, oldset);
 	mask_event("signal.pthread_sigmask", version, how, set, oldset, r == 0, &e);
 	shim_ev_result_code(&e, r);
 	shim_ev_commit(&e);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "options.h"
 
 void shim_options_default(struct shim_options *o)
@@ -15,6 +16,7 @@ void shim_options_default(struct shim_options *o)
 	memset(o, 0, sizeof *o);
 	o->mode = SHIM_MODE_ENFORCE;
 	o->rule_install_off_main = SHIM_POLICY_DENY;
+	o->run_where_received = 1ULL << (SIGPROF - 1);
 	o->exitcode = -1;
 	o->report = SHIM_REPORT_STDERR;
 }
@@ -98,6 +100,56 @@ static int parse_uint(const char *key, const char *val, long lo, long hi,
 	return 0;
 }
 
+/* One signal: "SIGPROF", "PROF" or a number 1..64; glibc's internal
+ * 32 and 33 are refused, as are the shim's own doorbells (63, 64). */
+static int parse_signal(const char *tok, size_t len)
+{
+	char name[16], buf[16];
+
+	if (len == 0 || len >= sizeof name)
+		return -1;
+	memcpy(name, tok, len);
+	name[len] = '\0';
+	for (int sig = 1; sig <= AUDIT_SIGMAX - 2; sig++) {
+		const char *n = audit_signame(sig, buf);
+		char num[8];
+
+		snprintf(num, sizeof num, "%d", sig);
+		if (sig == 32 || sig == 33)
+			continue;
+		if (strcmp(name, n) == 0 || strcmp(name, n + 3) == 0 || strcmp(name, num) == 0)
+			return sig;
+	}
+	return -1;
+}
+
+/* "SIGPROF,SIGPWR", "" (none) or "none". */
+static int parse_signal_list(const char *key, const char *val, unsigned long long *out,
+			     char *err, size_t errlen)
+{
+	unsigned long long set = 0;
+	const char *p = val;
+
+	if (strcmp(val, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		int sig = parse_signal(p, len);
+
+		if (sig < 0)
+			return bad_value(err, errlen, key, val,
+					 "a comma-separated list of signals (SIGPROF, PROF or 27), or none");
+		set |= 1ULL << (sig - 1);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	*out = set;
+	return 0;
+}
+
 static int set_option(struct shim_options *o, const char *key, const char *val,
 		      char *err, size_t errlen)
 {
@@ -137,6 +189,9 @@ static int set_option(struct shim_options *o, const char *key, const char *val,
 		if (parse_choice(sinks, key, val, &c, err, errlen))
 			return -1;
 		o->sink = (enum shim_sink)c;
+	} else if (strcmp(key, "run_where_received") == 0) {
+		if (parse_signal_list(key, val, &o->run_where_received, err, errlen))
+			return -1;
 	} else if (strcmp(key, "report") == 0) {
 		if (parse_choice(reports, key, val, &c, err, errlen))
 			return -1;
@@ -144,7 +199,8 @@ static int set_option(struct shim_options *o, const char *key, const char *val,
 	} else {
 		snprintf(err, errlen,
 			 "sigshim: SIGSHIM_OPTIONS: unknown option '%s' (known: mode, log_path, "
-			 "backtrace, sink, rule_install_off_main, exitcode, halt_on_violation, report, help)",
+			 "backtrace, sink, rule_install_off_main, run_where_received, exitcode, halt_on_violation, "
+			 "report, help)",
 			 key);
 		return -1;
 	}
@@ -231,6 +287,8 @@ const char *shim_options_help(void)
 	"                                a shared mapping of the file, no descriptor kept (needs %p)\n"
 	"  rule_install_off_main=deny|report|allow\n"
 	"                                handler installed from a thread other than main (default deny; enforce only)\n"
+	"  run_where_received=SIG,...    enforce: handlers of these signals run on the receiving thread\n"
+	"                                (default SIGPROF; none for the strict model)\n"
 	"  exitcode=N                    exit status if any violation happened, 0..255 (default: off)\n"
 	"  halt_on_violation=0|1         report and abort at the first violation (default 0)\n"
 	"  report=stderr|off             one 'sigshim:' line on stderr per violation (default stderr)\n"

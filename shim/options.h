@@ -1,5 +1,5 @@
-/* SIGSHIM_OPTIONS parsing.  Pure functions of their arguments, so they are
- * unit-tested on their own. */
+/* SIGSHIM_OPTIONS parsing.  Functions of their arguments only (no shim
+ * state), so they are unit-tested on their own. */
 #ifndef SIGSHIM_OPTIONS_H
 #define SIGSHIM_OPTIONS_H
 
@@ -23,6 +23,7 @@ struct shim_options {
 	bool halt_on_violation;
 	enum shim_report report;
 	enum shim_sink sink;
+	unsigned long long run_where_received;   /* bit sig-1: never forwarded */
 };
 
 #define SHIM_BACKTRACE_MAX 64

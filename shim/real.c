@@ -91,5 +91,12 @@ void shim_real_init(void)
 	GET(sigtimedwait, "sigtimedwait");
 	GET(sigwaitinfo, "sigwaitinfo");
 	GET(sigwait, "sigwait");
+	GET(__libc_current_sigrtmax, "__libc_current_sigrtmax");
+	GET(sigpending, "sigpending");
+	GET(prctl, "prctl");
+	GET(execve, "execve");
+	GET(execvp, "execvp");
+	GET(execvpe, "execvpe");
+	GET(fexecve, "fexecve");
 	GET(sigaction, "sigaction");
 }

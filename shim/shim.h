@@ -60,6 +60,13 @@ struct shim_real {
 	int (*sigtimedwait)(const sigset_t *, siginfo_t *, const struct timespec *);
 	int (*sigwaitinfo)(const sigset_t *, siginfo_t *);
 	int (*sigwait)(const sigset_t *, int *);
+	int (*__libc_current_sigrtmax)(void);
+	int (*sigpending)(sigset_t *);
+	int (*prctl)(int, ...);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
 };
 
 extern struct shim_real shim_real;
@@ -208,47 +215,80 @@ shim_handler_t shim_user_handler(shim_handler_t kernel_h, int sig);
 /* The trampoline's address as a plain handler, for comparisons. */
 shim_handler_t shim_trampoline_as_handler(void);
 void shim_dispositions_after_fork(void);
-void shim_ent_read(int sig, uintptr_t *h, unsigned long *fl);
+/* The program's handler, flags and sa_mask (bits 1..64) for `sig`. */
+void shim_ent_read(int sig, uintptr_t *h, unsigned long *fl, unsigned long long *mask);
 bool shim_ent_claim_oneshot(int sig, uintptr_t h);
 void shim_ent_sync_kernel(int sig);
 
-/* Forwarding to the main thread (mode=enforce): per-signal queues of
- * received siginfo, and a doorbell (the same signal, SI_QUEUE, from us)
- * sent to the main thread when none is pending. */
+/* Forwarding to the main thread (mode=enforce, forward.c): per-signal
+ * queues of received siginfo, and two reserved real-time doorbells the
+ * program never sees. */
 struct shim_fwd_item {
 	siginfo_t info;
 	uintptr_t handler;
 	unsigned long flags;
+	unsigned long long mask;         /* the program's sa_mask */
 	pid_t from_tid;
 	pthread_t from_thread;
 	unsigned long long t_recv;       /* CLOCK_MONOTONIC ns */
 };
+enum { SHIM_DB_INTR, SHIM_DB_RESTART };
+/* Kernel numbers of the doorbells (SIGRTMAX-1, SIGRTMAX), 0 before
+ * shim_doorbell_install() or in mode=audit, and their bits. */
+extern int shim_doorbell_sig[2];
+extern unsigned long long shim_doorbell_bits;
+void shim_doorbell_install(void);
+void shim_doorbell_after_fork(void);
+void shim_doorbell(int sig, siginfo_t *si, void *uc);
+bool shim_is_doorbell(const siginfo_t *si);
+void shim_doorbell_ack(int kind);
+/* A set of the program's with the doorbells taken out (a copy when it has
+ * them; `set` itself otherwise). */
+const sigset_t *shim_strip_doorbells(const sigset_t *set, sigset_t *copy);
+void shim_hide_doorbells(sigset_t *set);
+
 void shim_forward_prepare(int sig);
-/* 0 queued (doorbell rung if needed), -ENOSPC queue full, -ESRCH main gone. */
-int shim_forward(int sig, const struct shim_fwd_item *it);
-bool shim_is_doorbell(int sig, const siginfo_t *si);
-/* Pops the oldest queued item for `sig`; false when none is ready. */
+enum shim_fwd_result {
+	SHIM_FWD_OK,                 /* queued; main rung, or rings when it unblocks */
+	SHIM_FWD_FULL,               /* not queued: no room */
+	SHIM_FWD_MAIN_GONE,          /* not queued: main has exited */
+	SHIM_FWD_QUEUED_MAIN_GONE,   /* queued, and main left: the caller runs the queue */
+	SHIM_FWD_QUEUED_NO_DOORBELL, /* queued, the doorbell cannot be sent: same */
+};
+enum shim_fwd_result shim_forward(int sig, const struct shim_fwd_item *it);
 bool shim_forward_pop(int sig, struct shim_fwd_item *out);
-/* Called by the main thread's trampoline before draining. */
-void shim_forward_ack(int sig);
-void shim_forward_rearm(int sig);
-bool shim_forward_busy(int sig);
-void shim_forward_reset(int sig);
+unsigned long long shim_forward_queued(void);
+/* Main thread: ring if anything queued is runnable under `mask`. */
+void shim_forward_kick(unsigned long long mask, bool after_return);
+/* Runs (here) or reports everything queued, each with `why` logged. */
+void shim_forward_run_all_here(const char *why);
+void shim_forward_run_here(int sig, const char *why);
+void shim_forward_drop_all(const char *why);
 /* A jump left a drain loop: ring again for what is still queued. */
-void shim_drain_abandoned(void);
-void shim_wait_rering_slow(void);
-extern atomic_ullong shim_wait_swallowed;
-/* A doorbell swallowed by a wait is rung again at the next mask change. */
-static inline void shim_wait_rering(void)
-{
-	if (__builtin_expect(atomic_load_explicit(&shim_wait_swallowed, memory_order_relaxed) != 0, 0))
-		shim_wait_rering_slow();
-}
+void shim_drain_abandoned(bool mask_restored);
 unsigned long long shim_forward_overflows(void);
+void shim_forward_count_lost(void);
 void shim_forward_after_fork(void);
+unsigned long long shim_main_mask(void);
+void shim_main_mask_set(unsigned long long mask);
 unsigned long long shim_now_ns(void);
+/* Some thread made rdtsc trap (prctl PR_SET_TSC): no vDSO clock reads. */
+extern atomic_int shim_tsc_trapped;
 bool shim_main_exited(void);
 void shim_main_watch(void);
+/* User handler runs on this thread so far (a wait can tell whether one
+ * interrupted it). */
+unsigned long shim_handler_runs(void);
+
+/* Mask wrappers' common tail (interpose-mask.c): after the calling thread's
+ * mask became `now`, the main thread updates what workers read and rings
+ * for anything it unblocked. */
+void shim_mask_changed(unsigned long long now);
+int shim_sigpause_enforced(int sig_or_mask, int is_sig);
+static inline unsigned long long shim_mask64(const sigset_t *s)
+{
+	return s ? ((const unsigned long long *)(const void *)s)[0] : 0;
+}
 
 /* siginterrupt()'s set, which decides signal()'s SA_RESTART as in glibc. */
 bool shim_sigintr_has(int sig);

@@ -1,14 +1,24 @@
 /* async-signal-safe
  *
- * The trampoline: what the kernel calls in place of every function handler
- * the program installs.  It records the delivery, then
- *  - mode=audit: runs the program's handler right here, as natively;
- *  - mode=enforce: runs it here on the main thread, for a synchronous fault
- *    (it cannot be moved), or when the main thread has exited; otherwise
- *    queues the original siginfo for the main thread and rings its
- *    doorbell (forward.c).  The main thread's trampoline drains the queue.
- * errno is saved around everything the shim does; the program's handler
- * sees and leaves errno as it would natively. */
+ * The trampoline, what the kernel calls in place of every function handler
+ * the program installs, and the doorbell handler, what it calls when a
+ * worker has queued an instance for the main thread.
+ *  - mode=audit: the trampoline records the delivery and runs the
+ *    program's handler right there, as natively.
+ *  - mode=enforce: it runs the handler there on the main thread, and on
+ *    any thread for the exceptions to the model (a synchronous fault, a
+ *    self-raised SIGABRT, a run_where_received signal, a main thread that
+ *    has exited, a child that skipped our atfork handler); otherwise it
+ *    queues the original siginfo for the main thread (forward.c), whose
+ *    doorbell handler runs it under main's mask ∪ sa_mask ∪ {sig}.
+ *
+ * Handlers may run on small alternate stacks: everything between the
+ * kernel's frame and the program's handler is kept to a few small frames.
+ * Event lines are built in functions of their own (noinline) that have
+ * returned before the program's handler is called; the stack-usage test
+ * (tests/unit/stack-usage.sh) holds the bound.  Nothing here may fault or
+ * be seen by the program: no vDSO clock read (rdtsc traps under
+ * PR_SET_TSC), no cancellation point, errno saved around all of it. */
 #include "config.h"
 
 #include <errno.h>
@@ -19,6 +29,15 @@
 #include "decode.h"
 #include "shim.h"
 #include "sink.h"
+
+#define NOINLINE __attribute__((noinline))
+
+static inline unsigned long long bit(int sig)
+{
+	return 1ULL << (sig - 1);
+}
+
+/* --- event lines (each in its own frame) ------------------------------------ */
 
 static void si_code_field(struct jw *w, int sig, int code)
 {
@@ -57,9 +76,6 @@ static void thread_fields(struct jw *w, pthread_t t, int sig)
 	audit_jw_bool(w, "main", shim_is_main_thread());
 }
 
-/* Built (and its seq taken) before the forward, written after it: the line
- * stays ahead of the main thread's signal.handled in seq order, and no
- * system call comes between receipt and the push. */
 static bool build_received(struct shim_ev_small *e, int sig, const siginfo_t *si, void *uc,
 			   uintptr_t h, const char *exception)
 {
@@ -76,8 +92,8 @@ static bool build_received(struct shim_ev_small *e, int sig, const siginfo_t *si
 	return true;
 }
 
-static void record_received(int sig, const siginfo_t *si, void *uc, uintptr_t h,
-			    const char *exception)
+static NOINLINE void record_received(int sig, const siginfo_t *si, void *uc, uintptr_t h,
+				     const char *exception)
 {
 	struct shim_ev_small e;
 
@@ -101,7 +117,9 @@ static void record_forwarded(int sig)
 	shim_evs_commit(&e);
 }
 
-static void record_handled(int sig, const struct shim_fwd_item *it, const char *exception)
+/* `it` NULL: the handler runs where it was received, now. */
+static NOINLINE void record_handled(int sig, uintptr_t h, const struct shim_fwd_item *it,
+				    const char *exception)
 {
 	struct shim_ev_small e;
 
@@ -109,14 +127,55 @@ static void record_handled(int sig, const struct shim_fwd_item *it, const char *
 		return;
 	shim_evs_begin(&e, "signal.handled");
 	thread_fields(&e.w, pthread_self(), sig);
-	audit_jw_handler(&e.w, "handler", it->handler);
-	audit_jw_int(&e.w, "from_tid", it->from_tid);
-	audit_jw_uint(&e.w, "from_thread_id", (unsigned long long)it->from_thread);
-	audit_jw_uint(&e.w, "latency_ns", shim_now_ns() - it->t_recv);
+	audit_jw_handler(&e.w, "handler", h);
+	audit_jw_int(&e.w, "from_tid", it ? it->from_tid : shim_gettid());
+	audit_jw_uint(&e.w, "from_thread_id",
+		      (unsigned long long)(it ? it->from_thread : pthread_self()));
+	audit_jw_uint(&e.w, "latency_ns", it ? shim_now_ns() - it->t_recv : 0);
 	if (exception)
 		audit_jw_str(&e.w, "exception", exception);
 	shim_evs_commit(&e);
 }
+
+static NOINLINE void record_not_forwarded(int sig, const char *exception)
+{
+	struct shim_ev_small e;
+
+	if (!audit_sink_active())
+		return;
+	shim_evs_begin(&e, "signal.not_forwarded");
+	thread_fields(&e.w, pthread_self(), sig);
+	audit_jw_str(&e.w, "exception", exception);
+	shim_evs_commit(&e);
+}
+
+/* --- running the program's handler ------------------------------------------------ */
+
+static SHIM_TLS unsigned long handler_runs;
+
+unsigned long shim_handler_runs(void)
+{
+	return handler_runs;
+}
+
+static void call_handler(int sig, uintptr_t h, unsigned long fl, siginfo_t *si, void *uc)
+{
+	int saved_busy = shim_busy;
+
+	/* The program's handler may call interposed functions: they must be
+	 * audited even if this signal interrupted the shim itself. */
+	shim_busy = 0;
+	handler_runs++;
+	shim_handler_enter();
+	if (fl & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
+	else
+		((void (*)(int))h)(sig);
+	shim_handler_leave();
+	shim_busy = saved_busy;
+}
+
+/* --- where a handler runs (mode=enforce) ------------------------------------------- */
 
 /* A fault raised by the faulting instruction itself: the handler must run
  * on that thread (returning from it re-executes the instruction; siglongjmp
@@ -131,6 +190,126 @@ static bool synchronous_fault(int sig, const siginfo_t *si)
 	return fault_sig && si->si_code > 0;
 }
 
+/* abort() and a failed assert() raise SIGABRT at the calling thread
+ * (tgkill: SI_TKILL from our own pid), and glibc resets SIG_DFL and raises
+ * again as soon as the handler returns: a crash handler must run there and
+ * then, like a fault's. */
+static bool self_abort(int sig, const siginfo_t *si)
+{
+	return sig == SIGABRT && si->si_code == SI_TKILL && si->si_pid == shim.pid;
+}
+
+/* NULL: forward to main.  "": run here, on main, as the model says.
+ * Otherwise run here, and this is the exception to log. */
+static const char *placement(int sig, const siginfo_t *si)
+{
+	/* A child made by vfork(), _Fork() or clone() skips our atfork
+	 * handler: the state is the parent's (a vfork child even shares it,
+	 * and its thread-local tid says "main"), so forwarding would take
+	 * the parent's queue or ring the parent. */
+	if (syscall(SYS_getpid) != shim.pid)
+		return "child-without-atfork";
+	if (synchronous_fault(sig, si))
+		return "synchronous-fault";
+	if (self_abort(sig, si))
+		return "self-abort";
+	if (shim.opt.run_where_received & bit(sig))
+		return "run-where-received";
+	if (shim_is_main_thread())
+		return "";
+	if (shim_main_exited())
+		return "main-thread-exited";
+	return NULL;
+}
+
+enum fwd_result { FWD_DONE, FWD_RUN_THIS, FWD_RUN_QUEUE };
+
+/* Queues the instance for main.  The received line is built (its seq
+ * taken) before the push and written after it, so it stays ahead of main's
+ * signal.handled in seq order while no system call comes between receipt
+ * and push (one would let the next instance in under SA_NODEFER, and it
+ * would overtake this one). */
+static NOINLINE enum fwd_result forward(int sig, siginfo_t *si, void *uc, uintptr_t h,
+					unsigned long fl, unsigned long long mask,
+					const char **why)
+{
+	struct shim_ev_small rec;
+	struct shim_fwd_item it;
+	bool logged = build_received(&rec, sig, si, uc, h, NULL);
+	enum shim_fwd_result r;
+
+	it.info = *si;
+	it.handler = h;
+	it.flags = fl;
+	it.mask = mask;
+	it.from_tid = shim_gettid();
+	it.from_thread = pthread_self();
+	it.t_recv = logged ? shim_now_ns() : 0;
+	r = shim_forward(sig, &it);
+	if (logged)
+		shim_evs_commit(&rec);
+	switch (r) {
+	case SHIM_FWD_OK:
+		record_forwarded(sig);
+		return FWD_DONE;
+	case SHIM_FWD_FULL:
+	case SHIM_FWD_MAIN_GONE:
+		*why = r == SHIM_FWD_FULL ? "forward-queue-full" : "main-thread-exited";
+		record_not_forwarded(sig, *why);
+		shim_forward_count_lost();
+		return FWD_RUN_THIS;
+	case SHIM_FWD_QUEUED_MAIN_GONE:
+	case SHIM_FWD_QUEUED_NO_DOORBELL:
+		break;
+	}
+	/* Queued, but main cannot be told (RLIMIT_SIGPENDING) or has just
+	 * left: what is queued for sig runs here. */
+	*why = r == SHIM_FWD_QUEUED_MAIN_GONE ? "main-thread-exited" : "doorbell-failed";
+	return FWD_RUN_QUEUE;
+}
+
+/* Pops every instance of `sig` and runs it on this thread, each logged as
+ * not forwarded (why) and counted. */
+static void run_queue_here(int sig, const char *why, void *uc)
+{
+	struct shim_fwd_item it;
+
+	while (shim_forward_pop(sig, &it)) {
+		int e = errno;
+
+		record_not_forwarded(sig, why);
+		record_handled(sig, it.handler, &it, why);
+		shim_forward_count_lost();
+		errno = e;
+		call_handler(sig, it.handler, it.flags, &it.info, uc);
+	}
+}
+
+void shim_forward_run_here(int sig, const char *why)
+{
+	run_queue_here(sig, why, NULL);
+}
+
+void shim_forward_run_all_here(const char *why)
+{
+	for (int sig = 1; sig < SHIM_NSIG; sig++)
+		if (shim_forward_queued() & bit(sig))
+			run_queue_here(sig, why, NULL);
+}
+
+/* exec: nothing of this image survives, so what is still queued is
+ * recorded as lost, not silently dropped. */
+void shim_forward_drop_all(const char *why)
+{
+	struct shim_fwd_item it;
+
+	for (int sig = 1; sig < SHIM_NSIG; sig++)
+		while ((shim_forward_queued() & bit(sig)) && shim_forward_pop(sig, &it)) {
+			record_not_forwarded(sig, why);
+			shim_forward_count_lost();
+		}
+}
+
 /* The kernel chose the trampoline, but the program has meanwhile set
  * SIG_DFL/SIG_IGN (or a one-shot handler was already used): do what the
  * kernel would have done. */
@@ -143,165 +322,25 @@ static void act_as_kernel(int sig, uintptr_t h)
 	REAL(tgkill)(shim.pid, shim_gettid(), sig);
 }
 
-static void call_handler(int sig, uintptr_t h, unsigned long fl, siginfo_t *si, void *uc)
+static unsigned long long uc_mask(const void *uc)
 {
-	int saved_busy = shim_busy;
-
-	/* The program's handler may call interposed functions: they must be
-	 * audited even if this signal interrupted the shim itself. */
-	shim_busy = 0;
-	shim_handler_enter();
-	if (fl & SA_SIGINFO)
-		((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
-	else
-		((void (*)(int))h)(sig);
-	shim_handler_leave();
-	shim_busy = saved_busy;
+	return shim_mask64(&((const ucontext_t *)uc)->uc_sigmask);
 }
 
-/* Main thread: run every forwarded instance of `sig`, oldest first, each
- * with its original siginfo.  A doorbell that arrives while this thread is
- * already draining `sig` (SA_NODEFER lets it in) only acknowledges: the
- * running loop takes what was queued, so handlers never nest once per item
- * and stay in order.  A handler that leaves by siglongjmp abandons the
- * loop; the jump wrappers then re-arm a doorbell for what is still queued
- * (shim_drain_abandoned). */
-static SHIM_TLS unsigned long long draining;
-
-static void drain(int sig, void *uc)
-{
-	unsigned long long bit = 1ULL << (sig - 1);
-	struct shim_fwd_item it;
-
-	shim_forward_ack(sig);
-	if (draining & bit)
-		return;
-	draining |= bit;
-	while (shim_forward_pop(sig, &it)) {
-		int e = errno;
-
-		record_handled(sig, &it, NULL);
-		errno = e;
-		call_handler(sig, it.handler, it.flags, &it.info, uc);
-	}
-	draining &= ~bit;
-	shim_ent_sync_kernel(sig);
-}
-
-void shim_drain_abandoned(void)
-{
-	unsigned long long bits = draining;
-
-	draining = 0;
-	for (int sig = 1; bits && sig < SHIM_NSIG; sig++)
-		if (bits & (1ULL << (sig - 1))) {
-			bits &= ~(1ULL << (sig - 1));
-			shim_forward_rearm(sig);
-		}
-}
-
-/* Forwards, or says why the handler must run here instead. */
-static const char *try_forward(int sig, const siginfo_t *si, uintptr_t h, unsigned long fl)
-{
-	struct shim_fwd_item it;
-	int r;
-
-	it.info = *si;
-	it.handler = h;
-	it.flags = fl;
-	it.from_tid = shim_gettid();
-	it.from_thread = pthread_self();
-	it.t_recv = shim_now_ns();
-	r = shim_forward(sig, &it);
-	if (r == 0)
-		return NULL;
-	return r == -ESRCH ? "main-thread-exited" : "forward-queue-full";
-}
-
-/* mode=enforce, handler run by the receiving thread itself. */
-static void run_here(int sig, siginfo_t *si, void *uc, uintptr_t h, unsigned long fl,
-		     const char *exception, int saved_errno)
-{
-	struct shim_fwd_item it;
-
-	it.handler = h;
-	it.from_tid = shim_gettid();
-	it.from_thread = pthread_self();
-	it.t_recv = shim_now_ns();
-	record_handled(sig, &it, exception);
-	errno = saved_errno;
-	call_handler(sig, h, fl, si, uc);
-}
-
-static void enforce(int sig, siginfo_t *si, void *uc, uintptr_t h, unsigned long fl,
-		    bool oneshot, int saved_errno)
-{
-	const char *exception = NULL;
-
-	if (shim_is_main_thread()) {
-		record_received(sig, si, uc, h, NULL);
-		drain(sig, uc);
-	} else if (synchronous_fault(sig, si)) {
-		exception = "synchronous-fault";
-		record_received(sig, si, uc, h, exception);
-	} else if (shim_main_exited()) {
-		exception = "main-thread-exited";
-		record_received(sig, si, uc, h, exception);
-	} else if (getpid() != shim.pid) {
-		/* A child made by _Fork()/clone(), which skip our atfork
-		 * handler: our state is the parent's, so forwarding would ring
-		 * the parent.  Run here. */
-		exception = "child-without-atfork";
-		record_received(sig, si, uc, h, exception);
-	} else {
-		/* Queue before any system call (the log write): one lets the
-		 * next instance in under SA_NODEFER, and it would overtake
-		 * this one. */
-		struct shim_ev_small rec;
-		bool logged = build_received(&rec, sig, si, uc, h, NULL);
-
-		exception = try_forward(sig, si, h, fl);
-		if (logged)
-			shim_evs_commit(&rec);
-		if (!exception) {
-			record_forwarded(sig);
-			errno = saved_errno;
-			return;
-		}
-		if (audit_sink_active()) {
-			struct shim_ev_small e;
-
-			shim_evs_begin(&e, "signal.not_forwarded");
-			thread_fields(&e.w, pthread_self(), sig);
-			audit_jw_str(&e.w, "exception", exception);
-			shim_evs_commit(&e);
-		}
-	}
-	if (oneshot)
-		shim_ent_sync_kernel(sig);
-	run_here(sig, si, uc, h, fl, exception, saved_errno);
-}
-
-void shim_trampoline(int sig, siginfo_t *si, void *uc)
+static void trampoline(int sig, siginfo_t *si, void *uc)
 {
 	int saved_errno = errno;
 	uintptr_t h;
 	unsigned long fl;
-	bool oneshot;
+	unsigned long long mask;
+	const char *where = NULL;
 
-	if (shim.opt.mode == SHIM_MODE_ENFORCE && shim_is_doorbell(sig, si)) {
-		drain(sig, uc);
-		errno = saved_errno;
-		return;
-	}
-	shim_ent_read(sig, &h, &fl);
+	shim_ent_read(sig, &h, &fl, &mask);
 	/* SA_RESETHAND is emulated in both modes (the kernel entry never has
 	 * it): the first receipt resets the disposition and runs h once. */
-	oneshot = shim_is_function((shim_handler_t)h) && (fl & SA_RESETHAND);
-	if (oneshot && !shim_ent_claim_oneshot(sig, h)) {
+	if (shim_is_function((shim_handler_t)h) && (fl & SA_RESETHAND) &&
+	    !shim_ent_claim_oneshot(sig, h))
 		h = (uintptr_t)SIG_DFL;
-		oneshot = false;
-	}
 	if (!shim_is_function((shim_handler_t)h)) {
 		record_received(sig, si, uc, h, NULL);
 		act_as_kernel(sig, h);
@@ -309,12 +348,113 @@ void shim_trampoline(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	if (shim.opt.mode == SHIM_MODE_ENFORCE) {
-		enforce(sig, si, uc, h, fl, oneshot, saved_errno);
-		return;
+		where = placement(sig, si);
+		if (!where) {
+			switch (forward(sig, si, uc, h, fl, mask, &where)) {
+			case FWD_DONE:
+				errno = saved_errno;
+				return;
+			case FWD_RUN_QUEUE:
+				errno = saved_errno;
+				run_queue_here(sig, where, uc);
+				return;
+			case FWD_RUN_THIS:
+				break;
+			}
+		} else {
+			record_received(sig, si, uc, h, *where ? where : NULL);
+		}
+		record_handled(sig, h, NULL, *where ? where : NULL);
+	} else {
+		record_received(sig, si, uc, h, NULL);
 	}
-	if (oneshot)
-		shim_ent_sync_kernel(sig);
-	record_received(sig, si, uc, h, NULL);
 	errno = saved_errno;
 	call_handler(sig, h, fl, si, uc);
+	/* Main's mask is about to be what it was before this delivery: what
+	 * a doorbell deferred meanwhile may run then. */
+	if (where && *where == '\0')
+		shim_forward_kick(uc_mask(uc), true);
+}
+
+/* From here on this thread is in signal context: a doorbell that nests
+ * in the shim's own code must not take the mask it finds for main's. */
+void shim_trampoline(int sig, siginfo_t *si, void *uc)
+{
+	shim_handler_enter();
+	trampoline(sig, si, uc);
+	shim_handler_leave();
+}
+
+/* --- the doorbell: main runs what workers queued --------------------------------- */
+
+/* Bit sig-1: this thread is running the queue of sig.  A doorbell that
+ * arrives meanwhile (from inside one of its handlers) leaves that queue to
+ * the running loop, so handlers never nest once per item and stay in
+ * order.  A handler that leaves by a jump abandons the loop; the jump
+ * wrappers then ring again (shim_drain_abandoned). */
+static SHIM_TLS unsigned long long draining;
+
+static void drain(int sig, unsigned long long base, void *uc, int saved_errno)
+{
+	struct shim_fwd_item it;
+
+	if (draining & bit(sig))
+		return;
+	draining |= bit(sig);
+	while (shim_forward_pop(sig, &it)) {
+		unsigned long long m = base | it.mask;
+
+		if (!(it.flags & SA_NODEFER))
+			m |= bit(sig);
+		m &= ~shim_doorbell_bits;
+		record_handled(sig, it.handler, &it, NULL);
+		/* The mask the kernel would have given the handler on main. */
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, NULL, sizeof m);
+		errno = saved_errno;
+		call_handler(sig, it.handler, it.flags, &it.info, uc);
+	}
+	draining &= ~bit(sig);
+}
+
+static NOINLINE void record_foreign(int dsig, const siginfo_t *si, void *uc)
+{
+	record_received(dsig, si, uc, (uintptr_t)SIG_IGN, "reserved-signal");
+}
+
+void shim_doorbell(int dsig, siginfo_t *si, void *uc)
+{
+	int saved_errno = errno;
+	unsigned long long base = uc_mask(uc), runnable;
+
+	if (!shim_is_doorbell(si)) {
+		/* The program sent one of the shim's reserved signals itself. */
+		record_foreign(dsig, si, uc);
+		errno = saved_errno;
+		return;
+	}
+	shim_doorbell_ack(dsig == shim_doorbell_sig[SHIM_DB_INTR] ? SHIM_DB_INTR : SHIM_DB_RESTART);
+	/* Outside any handler the interrupted mask is main's own: what the
+	 * workers read is corrected here if a raw system call changed it. */
+	if (!shim_in_handler())
+		shim_main_mask_set(base);
+	shim_handler_enter();
+	runnable = shim_forward_queued() & ~base;
+	for (int sig = 1; runnable && sig < SHIM_NSIG; sig++)
+		if (runnable & bit(sig)) {
+			runnable &= ~bit(sig);
+			drain(sig, base, uc, saved_errno);
+		}
+	shim_handler_leave();
+	errno = saved_errno;
+}
+
+void shim_drain_abandoned(bool mask_restored)
+{
+	if (!draining)
+		return;
+	draining = 0;
+	/* The mask after the jump is unknown here: ring for anything queued;
+	 * the doorbell defers what is still blocked then.  When the jump
+	 * restores a saved mask, hold the doorbell until it has. */
+	shim_forward_kick(0, mask_restored);
 }

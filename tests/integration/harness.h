@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define IT_MAX_LOGS 16
+#define IT_MAX_LOGS 64
 #define IT_MAX_ARGS 8
 #define IT_MAX_ENV 8
 

@@ -357,7 +357,7 @@ IT_TEST(main_blocked_handler_waits)
 	run_probe(&r, "blocked-main", NULL);
 	expect_exit0(&r);
 	expect_line(&r, "main kill(getpid(), SIGUSR1) -> 0 errno=0");
-	expect_line(&r, "doorbell pending on main: 1");
+	expect_line(&r, "SIGUSR1 pending: 0");
 	expect_line(&r, "handled while blocked: 0");
 	/* flag=1: set by main just before it unblocked */
 	expect_line(&r, "handled h_plain SIGUSR1 on=main flag=1");

@@ -25,6 +25,11 @@ static const char *const expected[] = {
 	"longjmp@@GLIBC_2.2.5", "_longjmp@@GLIBC_2.2.5", "siglongjmp@@GLIBC_2.2.5",
 	"__longjmp_chk@@GLIBC_2.11",
 	"sigwait@@GLIBC_2.2.5", "sigwaitinfo@@GLIBC_2.2.5", "sigtimedwait@@GLIBC_2.2.5",
+	"sigsuspend@@GLIBC_2.2.5", "sigpending@@GLIBC_2.2.5",
+	"__libc_current_sigrtmax@@GLIBC_2.2.5", "prctl@@GLIBC_2.2.5",
+	"execve@@GLIBC_2.2.5", "execv@@GLIBC_2.2.5", "execvp@@GLIBC_2.2.5",
+	"execl@@GLIBC_2.2.5", "execlp@@GLIBC_2.2.5", "execle@@GLIBC_2.2.5",
+	"fexecve@@GLIBC_2.2.5", "execvpe@@GLIBC_2.11",
 };
 #define N_EXPECTED (sizeof expected / sizeof expected[0])
 

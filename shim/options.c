@@ -134,17 +134,18 @@ static int parse_signal_list(const char *key, const char *val, unsigned long lon
 		*out = 0;
 		return 0;
 	}
-	while (*p) {
+	for (;;) {
 		size_t len = strcspn(p, ",");
-		int sig = parse_signal(p, len);
+		int sig = parse_signal(p, len);   /* an empty item is no signal */
 
 		if (sig < 0)
 			return bad_value(err, errlen, key, val,
 					 "a comma-separated list of signals (SIGPROF, PROF or 27), or none");
 		set |= 1ULL << (sig - 1);
 		p += len;
-		if (*p == ',')
-			p++;
+		if (!*p)
+			break;
+		p++;
 	}
 	*out = set;
 	return 0;

@@ -2,6 +2,7 @@
  * what it accepts. */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 
 #include "options.h"
@@ -162,6 +163,33 @@ START_TEST(long_path)
 }
 END_TEST
 
+START_TEST(run_where_received_lists)
+{
+	struct shim_options o;
+	char err[512];
+
+	shim_options_default(&o);
+	ASSERT_TRUE(o.run_where_received == 1ULL << (SIGPROF - 1));
+	ASSERT_INT_EQ(parse(&o, "run_where_received=SIGPWR,XCPU,27", err), 0);
+	ASSERT_TRUE(o.run_where_received == ((1ULL << (SIGPWR - 1)) | (1ULL << (SIGXCPU - 1)) |
+					     (1ULL << (27 - 1))));
+	ASSERT_INT_EQ(parse(&o, "run_where_received=none", err), 0);
+	ASSERT_TRUE(o.run_where_received == 0);
+	ASSERT_INT_EQ(parse(&o, "run_where_received=SIGRTMIN+2", err), 0);
+	ASSERT_TRUE(o.run_where_received == 1ULL << (36 - 1));
+	/* unknown names, glibc's 32/33, the shim's doorbells, empty items */
+	static const char *const bad[] = {
+		"run_where_received=SIGNOPE", "run_where_received=32", "run_where_received=63",
+		"run_where_received=64", "run_where_received=0", "run_where_received=SIGPROF,",
+		"run_where_received=,SIGPROF", "run_where_received=",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(parse(&o, bad[i], err) == -1, "accepted: %s", bad[i]);
+		ASSERT_STR_CONTAINS(err, "run_where_received");
+	}
+}
+END_TEST
+
 START_TEST(help_text_lists_every_key)
 {
 	const char *h = shim_options_help();
@@ -175,6 +203,7 @@ START_TEST(help_text_lists_every_key)
 	ASSERT_STR_CONTAINS(h, "report=");
 	ASSERT_STR_CONTAINS(h, "sink=");
 	ASSERT_STR_CONTAINS(h, "help=");
+	ASSERT_STR_CONTAINS(h, "run_where_received=");
 }
 END_TEST
 
@@ -192,6 +221,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, bad_values);
 	tcase_add_test(tc, malformed_items);
 	tcase_add_test(tc, long_path);
+	tcase_add_test(tc, run_where_received_lists);
 	tcase_add_test(tc, help_text_lists_every_key);
 	suite_add_tcase(s, tc);
 	return s;

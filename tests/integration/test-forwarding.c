@@ -29,6 +29,11 @@ static void run_case(struct it_run *r, const char *name, enum variant v)
 	r->args[0] = name;
 	r->shim = v != NATIVE;
 	r->raw_options = variant_opts[v];
+	if (it_sanitizer_preloaded()) {
+		/* redzones in every frame: see fwd-cases.c, alt_budget() */
+		r->env[0] = "FWD_ALT_SIZE=65536";
+		r->env[1] = "FWD_ALT_MARGIN=16384";
+	}
 	it_run(r);
 }
 

@@ -39,7 +39,7 @@ static int reopen(void)
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &sb) < 0 || sb.st_dev != dev || sb.st_ino != ino) {
-		close(fd);
+		audit_raw_close(fd);
 		return -ESTALE;   /* replaced or removed: not ours any more */
 	}
 	return fd;
@@ -60,7 +60,7 @@ static int grow(size_t need)
 	if (fallocate(fd, 0, 0, (off_t)want) < 0 && (errno != EOPNOTSUPP ||
 	    ftruncate(fd, (off_t)want) < 0))
 		r = -errno;
-	close(fd);
+	audit_raw_close(fd);
 	/* Only what the file covers is accessible (see audit_sinkmap_open). */
 	if (r == 0 && mprotect(base, want, PROT_READ | PROT_WRITE) < 0)
 		r = -errno;
@@ -103,7 +103,7 @@ int audit_sinkmap_open(const char *p)
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
+		audit_raw_close(fd);
 		return -EINVAL;   /* a mapping needs a regular file */
 	}
 	/* Reserved inaccessible: pages past the end of the file would raise
@@ -113,14 +113,14 @@ int audit_sinkmap_open(const char *p)
 	if (base == MAP_FAILED) {
 		int err = errno;
 
-		close(fd);
+		audit_raw_close(fd);
 		base = NULL;
 		return -err;
 	}
 	end = content_end(fd, (size_t)sb.st_size);
 	if (ftruncate(fd, (off_t)end) == 0)
 		sb.st_size = (off_t)end;
-	close(fd);
+	audit_raw_close(fd);
 	if (end > 0 && mprotect(base, end, PROT_READ | PROT_WRITE) < 0) {
 		int err = errno;
 
@@ -166,7 +166,7 @@ void audit_sinkmap_close(bool truncate_file)
 		if (fd >= 0) {
 			/* If this fails the padding stays; readers skip it. */
 			(void)!ftruncate(fd, (off_t)atomic_load(&tail));
-			close(fd);
+			audit_raw_close(fd);
 		}
 	}
 	munmap(base, MAP_SPAN);

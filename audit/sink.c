@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jsonw.h"
@@ -86,7 +88,7 @@ int audit_sink_open(const char *tmpl, char *path_out, size_t outlen)
 	hi = move_high(fd);
 	err = errno;
 	if (!to_stderr)
-		close(fd);
+		audit_raw_close(fd);
 	if (hi < 0)
 		return -err;
 	atomic_store(&log_fd, hi);
@@ -147,6 +149,11 @@ bool audit_sink_claims(int fd)
  * interrupted inside audit_sink_write() may relocate, and must not wait for
  * itself. */
 static __thread int my_writes __attribute__((tls_model("initial-exec")));
+/* Where each of them runs: a handler that leaves by a jump abandons the
+ * writes it interrupted, and the jump wrappers take them back
+ * (audit_sink_unwind_to), or inflight would count them forever. */
+#define MAX_WRITE_NEST 16
+static __thread uintptr_t write_sp[MAX_WRITE_NEST] __attribute__((tls_model("initial-exec")));
 
 int audit_sink_relocate(int (*real_close)(int))
 {
@@ -162,13 +169,19 @@ int audit_sink_relocate(int (*real_close)(int))
 		return -errno;
 	/* Only one relocation wins; a loser's copy goes away. */
 	if (!atomic_compare_exchange_strong(&log_fd, &old, nfd)) {
-		close(nfd);
+		syscall(SYS_close, nfd);
 		return 0;
 	}
 	/* A writer that loaded `old` is counted in `inflight`; one that starts
-	 * now loads `nfd`.  Writers never block, so this wait is short. */
-	while (atomic_load(&inflight) > my_writes)
-		sched_yield();
+	 * now loads `nfd`.  Writers never block, so this wait is short; it is
+	 * bounded all the same (~100 ms), for a writer that will never come
+	 * back (a thread cancelled inside a handler that had interrupted
+	 * it). */
+	for (int i = 0; atomic_load(&inflight) > my_writes && i < 1000; i++) {
+		struct timespec ts = { 0, 100000 };
+
+		nanosleep(&ts, NULL);
+	}
 	/* `old` is not closed here: the program is about to dup2()/dup3()
 	 * onto that number, which replaces it atomically.  Closing it first
 	 * could close the program's own descriptor if another thread's dup2
@@ -204,19 +217,23 @@ bool audit_sink_write(const char *line, size_t len)
 		errno = saved;
 		return ok;
 	}
-	atomic_fetch_add(&inflight, 1);
+	if (my_writes < MAX_WRITE_NEST)
+		write_sp[my_writes] = (uintptr_t)__builtin_frame_address(0);
 	my_writes++;
+	atomic_fetch_add(&inflight, 1);
 	fd = atomic_load(&log_fd);
 	if (fd < 0) {
-		my_writes--;
 		atomic_fetch_sub(&inflight, 1);
+		my_writes--;
 		return false;
 	}
+	/* The system call itself: glibc's write() is a cancellation point,
+	 * and logging must not make the program's calls into ones. */
 	do
-		n = write(fd, line, len);
+		n = syscall(SYS_write, fd, line, len);
 	while (n < 0 && errno == EINTR);
-	my_writes--;
 	atomic_fetch_sub(&inflight, 1);
+	my_writes--;
 	if (n == (ssize_t)len)
 		atomic_fetch_add(&n_events, 1);
 	else
@@ -231,6 +248,28 @@ void audit_sink_stats(struct audit_sink_stats *out)
 	out->dropped = atomic_load(&n_dropped);
 	out->dropped_bytes = atomic_load(&n_dropped_bytes);
 	out->last_errno = atomic_load(&last_err);
+}
+
+/* A jump to the frame at `target_sp` leaves every write this thread had
+ * started below it (in a handler's interrupted context). */
+void audit_sink_unwind_to(uintptr_t target_sp)
+{
+	while (my_writes > 0) {
+		int top = my_writes <= MAX_WRITE_NEST ? my_writes - 1 : MAX_WRITE_NEST - 1;
+
+		if (write_sp[top] >= target_sp)
+			return;
+		my_writes--;
+		atomic_fetch_sub(&inflight, 1);
+	}
+}
+
+/* In a forked child only the forking thread exists: no other writer is in
+ * flight, whatever the parent's threads were doing at the fork. */
+void audit_sink_after_fork(void)
+{
+	atomic_store(&inflight, my_writes);
+	audit_sink_reset_stats();
 }
 
 void audit_sink_reset_stats(void)

@@ -8,6 +8,9 @@
 #define SIGSHIM_SINK_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -72,5 +75,15 @@ bool audit_sink_write(const char *line, size_t len);
 
 void audit_sink_stats(struct audit_sink_stats *out);
 void audit_sink_reset_stats(void);
+/* In a forked child: no writer of the parent's is in flight any more. */
+void audit_sink_after_fork(void);
+/* A jump to the frame at `target_sp` abandons the writes below it. */
+void audit_sink_unwind_to(uintptr_t target_sp);
+/* close(2) itself: the shim interposes close(), and the sink must not call
+ * back into it. */
+static inline void audit_raw_close(int fd)
+{
+	syscall(SYS_close, fd);
+}
 
 #endif

@@ -209,7 +209,7 @@ static void after_fork_child(void)
 	shim.main_thread = pthread_self();
 	shim.forked = true;
 	shim_event_reset_seq();
-	audit_sink_reset_stats();
+	audit_sink_after_fork();
 	audit_modules_reset();
 	shim_dispositions_after_fork();
 	shim_forward_after_fork();

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 
 #include "shim.h"
+#include "sink.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -45,6 +46,7 @@ static bool restores_mask(const void *env)
 	EXPORT __attribute__((noreturn)) void cname(void *env, int val) \
 	{ \
 		shim_handler_unwind_to(target_sp(env)); \
+		audit_sink_unwind_to(target_sp(env)); \
 		shim_drain_abandoned(may_restore && restores_mask(env)); \
 		REAL(real)(env, val); \
 		__builtin_unreachable(); \

@@ -679,3 +679,40 @@ void it_drop_sanitizer_events(json_t *evs)
 			json_array_remove(evs, i);
 	}
 }
+
+static void run_variant(struct it_run *r, const char *helper, const char *name,
+			const char *opts, const char *const *env)
+{
+	memset(r, 0, sizeof *r);
+	r->helper = helper;
+	r->args[0] = name;
+	r->shim = opts != NULL;
+	r->raw_options = opts;
+	for (int i = 0; env && env[i] && i < IT_MAX_ENV; i++)
+		r->env[i] = env[i];
+	it_run(r);
+}
+
+void it_same_as_native(const char *helper, const char *name, const char *const *opts,
+		       const char *const *env, int keep, struct it_run *kept)
+{
+	struct it_run n;
+
+	run_variant(&n, helper, name, NULL, env);
+	it_assert_msg(WIFEXITED(n.status) && WEXITSTATUS(n.status) == 0,
+		      "%s native: %s\n%s%s", name, it_status_str(n.status), n.out, n.err);
+	for (int v = 0; opts[v]; v++) {
+		struct it_run r;
+
+		run_variant(&r, helper, name, opts[v], env);
+		it_assert_msg(r.status == n.status && strcmp(r.out, n.out) == 0,
+			      "%s under %s differs from native\nnative (%s):\n%s\nshim (%s):\n%s\nstderr:\n%s",
+			      name, opts[v], it_status_str(n.status), n.out,
+			      it_status_str(r.status), r.out, r.err);
+		if (kept && v == keep)
+			*kept = r;
+		else
+			it_run_free(&r);
+	}
+	it_run_free(&n);
+}

@@ -146,6 +146,15 @@ int it_sanitizer_preloaded(void);
  * runtime (located through the log's sigshim.module lines). */
 void it_drop_sanitizer_events(json_t *evs);
 
+/* Compare with native: runs `helper CASE` natively and then under each
+ * SIGSHIM_OPTIONS of `opts` (NULL-terminated; "{dir}" expands), with the
+ * extra `env` ("K=V", NULL-terminated, may be NULL) in every run, and
+ * fails unless each prints native's stdout and ends with native's status.
+ * Native must exit 0.  The run under opts[keep] is left in *kept (free
+ * it) when kept is not NULL. */
+void it_same_as_native(const char *helper, const char *name, const char *const *opts,
+		       const char *const *env, int keep, struct it_run *kept);
+
 /* True under the valgrind test setup (meson test --setup valgrind). */
 int it_under_valgrind(void);
 

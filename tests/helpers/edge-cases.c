@@ -1,0 +1,186 @@
+/* Hostile-host regressions for the shim itself (issue 10), one named case
+ * per run:
+ *
+ *   edge-cases CASE
+ *
+ * As fwd-cases.c: stdout holds only what the program observed, the same
+ * natively and under the shim; every wait is bounded (alarm), so a shim
+ * that hangs shows as a wrong status, not a stuck suite. */
+#define _GNU_SOURCE 1
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof buf - 2)
+		n = (int)sizeof buf - 2;
+	buf[n++] = '\n';
+	if (write(1, buf, (size_t)n) < 0)
+		_exit(99);
+}
+
+/* --- 1. logging adds no cancellation point ------------------------------------ */
+
+static atomic_int cancel_requested;
+static atomic_int after_masks;
+
+static void *cancel_target(void *arg)
+{
+	sigset_t s;
+
+	(void)arg;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	while (!atomic_load(&cancel_requested))
+		;
+	/* a cancel is pending now; enabling it does not act by itself */
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);   /* not a cancellation point */
+	sigprocmask(SIG_UNBLOCK, &s, NULL);     /* nor this */
+	atomic_store(&after_masks, 1);          /* say() would be one */
+	pthread_testcancel();
+	return NULL;
+}
+
+static int case_cancel_pending_mask(void)
+{
+	pthread_t t;
+	void *ret;
+
+	pthread_create(&t, NULL, cancel_target, NULL);
+	pthread_cancel(t);
+	atomic_store(&cancel_requested, 1);
+	pthread_join(t, &ret);
+	say("survived the mask calls: %s", atomic_load(&after_masks) ? "yes" : "no");
+	say("joined, cancelled %s", ret == PTHREAD_CANCELED ? "yes" : "no");
+	return 0;
+}
+
+/* --- 1. a handler that jumps out of a logged call ----------------------------------- */
+
+static sigjmp_buf jump_env;
+static __thread volatile sig_atomic_t jump_armed;
+static atomic_int jumps;
+
+static void h_jump(int sig)
+{
+	(void)sig;
+	if (jump_armed) {
+		atomic_fetch_add(&jumps, 1);
+		siglongjmp(jump_env, 1);
+	}
+}
+
+static atomic_int storm_stop;
+
+static void *stormer(void *arg)
+{
+	pthread_t target = *(pthread_t *)arg;
+
+	while (!atomic_load(&storm_stop))
+		pthread_kill(target, SIGUSR1);
+	return NULL;
+}
+
+/* The shim's log descriptor, if any: the lowest fd >= 1000. */
+static int high_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int best = -1;
+
+	while (d && (e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (fd >= 1000 && fd != dirfd(d) && (best < 0 || fd < best))
+			best = fd;
+	}
+	if (d)
+		closedir(d);
+	return best;
+}
+
+static void *dup2_onto(void *arg)
+{
+	int fd = *(int *)arg;
+
+	if (fd >= 0 && dup2(2, fd) < 0)
+		say("dup2 failed: %s", strerror(errno));
+	return NULL;
+}
+
+static int case_jump_out_of_logged_call(void)
+{
+	struct sigaction sa;
+	pthread_t self = pthread_self(), t;
+	sigset_t s;
+	int fd;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h_jump;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR2);
+	pthread_create(&t, NULL, stormer, &self);
+	time_t until = time(NULL) + 3;
+
+	while (atomic_load(&jumps) < 300 && time(NULL) < until) {
+		if (sigsetjmp(jump_env, 1) == 0) {
+			jump_armed = 1;
+			pthread_sigmask(SIG_BLOCK, &s, NULL);   /* logged */
+			pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+		}
+		jump_armed = 0;
+	}
+	atomic_store(&storm_stop, 1);
+	pthread_join(t, NULL);
+
+	/* another thread taking the log's number must not wait forever for
+	 * the writes the jumps abandoned */
+	alarm(20);
+	fd = high_fd();
+	pthread_create(&t, NULL, dup2_onto, &fd);
+	pthread_join(t, NULL);
+	fprintf(stderr, "@jumps %d\n", atomic_load(&jumps));
+	say("dup2 onto the log's number returned");
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} cases[] = {
+	{ "cancel-pending-mask", case_cancel_pending_mask },
+	{ "jump-out-of-logged-call", case_jump_out_of_logged_call },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: edge-cases CASE\n");
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (strcmp(argv[1], cases[i].name) == 0)
+			return cases[i].fn();
+	fprintf(stderr, "edge-cases: unknown case '%s'\n", argv[1]);
+	return 2;
+}

@@ -17,9 +17,17 @@
 
 static atomic_ullong seq;
 
+static atomic_int said_errno;
+static atomic_ullong logged_dropped;
+static atomic_ullong n_truncated;
+
+/* A forked child's log starts afresh: seq from 1, no loss counted. */
 void shim_event_reset_seq(void)
 {
 	atomic_store(&seq, 0);
+	atomic_store(&said_errno, 0);
+	atomic_store(&logged_dropped, 0);
+	atomic_store(&n_truncated, 0);
 }
 
 static void emit_module(const struct audit_module *m, void *ud)
@@ -148,9 +156,6 @@ void shim_evs_commit(struct shim_ev_small *e)
  * stderr at once (async-signal-safe: a fixed message and write(2)); when
  * the log takes lines again, a sigshim.log_error line records how many were
  * lost before it; sigshim.exit has the totals. */
-static atomic_int said_errno;
-static atomic_ullong logged_dropped;
-
 static void put_stderr(const char *s)
 {
 	(void)!write(2, s, strlen(s));
@@ -187,8 +192,6 @@ static void after_write(bool ok)
 	count_truncated(&e.w);
 	audit_sink_write(e.buf, audit_jw_finish(&e.w));
 }
-
-static atomic_ullong n_truncated;
 
 static void count_truncated(const struct jw *w)
 {

@@ -360,6 +360,7 @@ void shim_main_watch(void)
 void shim_forward_after_fork(void)
 {
 	atomic_store(&main_gone, 0);
+	atomic_store(&overflows, 0);
 	atomic_store(&ringing[0], 0);
 	atomic_store(&ringing[1], 0);
 	atomic_store(&queued, 0);

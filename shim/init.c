@@ -133,6 +133,25 @@ static void write_start_event(void)
 
 static void after_fork_child(void);
 
+/* Signals stay blocked on the forking thread from just before fork() to
+ * the end of the child's (and the parent's) atfork handler: a signal the
+ * child receives before its state is its own would be logged in the
+ * parent's file, with the parent's pid and seq. */
+static SHIM_TLS sigset_t fork_saved_mask;
+
+static void before_fork(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	REAL(pthread_sigmask)(SIG_SETMASK, &all, &fork_saved_mask);
+}
+
+static void after_fork_parent(void)
+{
+	REAL(pthread_sigmask)(SIG_SETMASK, &fork_saved_mask, NULL);
+}
+
 static void do_init(void)
 {
 	int err;
@@ -157,7 +176,7 @@ static void do_init(void)
 		log_open_failed(-err);
 	if (shim.opt.backtrace)
 		audit_backtrace_init();
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	shim_main_watch();
 	write_start_event();
 	if (!shim.forked)
@@ -209,11 +228,11 @@ static void after_fork_child(void)
 	shim.main_thread = pthread_self();
 	shim.forked = true;
 	shim_event_reset_seq();
+	shim_policy_after_fork();
 	audit_sink_after_fork();
 	audit_modules_reset();
 	shim_dispositions_after_fork();
 	shim_forward_after_fork();
-	shim_doorbell_after_fork();
 	if (strstr(shim.opt.log_path, "%p")) {
 		audit_sink_detach(REAL(close));
 		if (open_log() < 0) {
@@ -224,6 +243,9 @@ static void after_fork_child(void)
 	}
 	write_start_event();
 	shim_busy = busy;
+	REAL(pthread_sigmask)(SIG_SETMASK, &fork_saved_mask, NULL);
+	/* with the thread's own mask back: what workers ring against */
+	shim_doorbell_after_fork();
 }
 
 static void say_lost(const struct audit_sink_stats *st)

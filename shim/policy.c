@@ -13,6 +13,12 @@
 
 static atomic_ullong n_violations;
 
+/* A forked child starts with none: they were the parent's. */
+void shim_policy_after_fork(void)
+{
+	atomic_store(&n_violations, 0);
+}
+
 unsigned long long shim_violations(void)
 {
 	return atomic_load(&n_violations);

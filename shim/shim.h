@@ -300,6 +300,7 @@ void shim_policy_fields(struct shim_ev *e, const char *rule, bool deny);
 void shim_policy_after(const char *rule, const char *func, int sig);
 /* Violations recorded so far (mode=enforce). */
 unsigned long long shim_violations(void);
+void shim_policy_after_fork(void);
 
 /* Exit-time report. */
 void shim_write_exit_event(void);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,10 +165,77 @@ static int case_jump_out_of_logged_call(void)
 	return 0;
 }
 
+/* --- 2. fork: the child starts clean ----------------------------------------------- */
+
+static atomic_int got_usr1;
+
+static void h_count(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&got_usr1, 1);
+}
+
+/* Each child is signalled at once, while it may still be inside fork():
+ * those deliveries are the child's, never logged as the parent's. */
+static int case_fork_then_signal(void)
+{
+	struct sigaction sa;
+	int ok = 0;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h_count;
+	sigaction(SIGUSR1, &sa, NULL);
+	for (int i = 0; i < 20; i++) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid == 0) {
+			struct timespec ts = { 0, 20000000 };
+
+			while (nanosleep(&ts, &ts) < 0)
+				;
+			_exit(0);
+		}
+		for (int k = 0; k < 200; k++)
+			kill(pid, SIGUSR1);
+		waitpid(pid, &st, 0);
+		ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	say("children exited 0: %d/20, parent got %d", ok, atomic_load(&got_usr1));
+	return 0;
+}
+
+/* A violation in the parent (a worker's install, denied under enforce) is
+ * not the child's: with exitcode=N the clean child still exits 0. */
+static void *install_from_worker(void *arg)
+{
+	(void)arg;
+	signal(SIGUSR2, h_count);
+	return NULL;
+}
+
+static int case_fork_after_violation(void)
+{
+	pthread_t t;
+	pid_t pid;
+	int st;
+
+	pthread_create(&t, NULL, install_from_worker, NULL);
+	pthread_join(t, NULL);
+	pid = fork();
+	if (pid == 0)
+		exit(0);
+	waitpid(pid, &st, 0);
+	say("child status %d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
 } cases[] = {
+	{ "fork-then-signal", case_fork_then_signal },
+	{ "fork-after-violation", case_fork_after_violation },
 	{ "cancel-pending-mask", case_cancel_pending_mask },
 	{ "jump-out-of-logged-call", case_jump_out_of_logged_call },
 };

@@ -5,6 +5,9 @@
 #include "config.h"       /* _GNU_SOURCE */
 #include "harness.h"
 
+#include <string.h>
+#include <sys/wait.h>
+
 static const char *const variants[] = {
 	"mode=audit:log_path={dir}/log.%p.jsonl",
 	"mode=enforce:log_path={dir}/log.%p.jsonl",
@@ -19,6 +22,37 @@ SAME_AS_NATIVE(logging_adds_no_cancellation_point, "cancel-pending-mask")
 /* 1. a handler that jumps out of a logged call leaves no writer counted */
 SAME_AS_NATIVE(jump_out_of_logged_call_then_dup2, "jump-out-of-logged-call")
 
+/* 2. signals that reach a child inside fork() are the child's */
+IT_TEST(fork_window_deliveries_are_the_childs)
+{
+	struct it_run r;
+
+	it_same_as_native("edge-cases", "fork-then-signal", variants, NULL, 1, &r);
+	json_t *evs = it_load_main(&r);
+	it_assert_int_eq(it_count(evs, "{s:s}", "event", "signal.received"), 0);
+	json_decref(evs);
+	it_run_free(&r);
+}
+IT_END
+
+/* 2. the parent's violation count is not the child's */
+IT_TEST(fork_child_has_no_violations)
+{
+	struct it_run r;
+
+	memset(&r, 0, sizeof r);
+	r.helper = "edge-cases";
+	r.args[0] = "fork-after-violation";
+	r.shim = 1;
+	r.raw_options = "mode=enforce:log_path={dir}/log.%p.jsonl:exitcode=3:report=off";
+	it_run(&r);
+	it_assert_str_eq(r.out, "child status 0\n");
+	it_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 3, "parent: %s",
+		      it_status_str(r.status));
+	it_run_free(&r);
+}
+IT_END
+
 int main(void)
 {
 	Suite *s = suite_create("edges");
@@ -27,6 +61,8 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, logging_adds_no_cancellation_point);
 	tcase_add_test(tc, jump_out_of_logged_call_then_dup2);
+	tcase_add_test(tc, fork_window_deliveries_are_the_childs);
+	tcase_add_test(tc, fork_child_has_no_violations);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

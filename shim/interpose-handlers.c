@@ -67,11 +67,18 @@ static void finish(struct shim_ev *e, const char *rule, bool deny)
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *oldact)
 {
 	struct shim_ev e;
+	struct sigaction act_copy;
 	const char *rule = NULL;
 	bool deny = false;
 	int r, err;
 
 	ENTER_INSTALLER_OR(REAL(sigaction)(sig, act, oldact));
+	/* act and oldact may be the same object: the event logs what the
+	 * program asked for, not what the call wrote back over it. */
+	if (act && act == oldact) {
+		act_copy = *act;
+		act = &act_copy;
+	}
 	if (!shim_ready()) {
 		r = shim_install(sig, act, oldact);
 		err = errno;
@@ -97,7 +104,7 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 		audit_jw_sigaction(&e.w, "act", act);
 		if (oldact && r == 0)
 			audit_jw_sigaction(&e.w, "oldact", oldact);
-		pointer_field(&e, "act_ptr", act);
+		pointer_field(&e, "act_ptr", act == &act_copy ? oldact : act);
 		pointer_field(&e, "oldact_ptr", oldact);
 		shim_ev_result_errno(&e, r, err);
 		finish(&e, rule, deny);

@@ -230,10 +230,33 @@ static int case_fork_after_violation(void)
 	return 0;
 }
 
+/* --- 8. sigaction(sig, &sa, &sa) --------------------------------------------------- */
+
+static void h_aliased(int sig)
+{
+	(void)sig;
+}
+
+static int case_sigaction_aliased(void)
+{
+	struct sigaction sa;
+	/* programs do pass the same object (glibc's prototype says
+	 * restrict, and the compiler would warn about the literal) */
+	struct sigaction *volatile same = &sa;
+
+	fprintf(stderr, "@fn h_aliased %p\n", (void *)h_aliased);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h_aliased;
+	sigaction(SIGUSR1, &sa, same);
+	say("old handler is SIG_DFL: %s", sa.sa_handler == SIG_DFL ? "yes" : "no");
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
 } cases[] = {
+	{ "sigaction-aliased", case_sigaction_aliased },
 	{ "fork-then-signal", case_fork_then_signal },
 	{ "fork-after-violation", case_fork_after_violation },
 	{ "cancel-pending-mask", case_cancel_pending_mask },

@@ -5,6 +5,8 @@
 #include "config.h"       /* _GNU_SOURCE */
 #include "harness.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -53,6 +55,23 @@ IT_TEST(fork_child_has_no_violations)
 }
 IT_END
 
+/* 8. sigaction(sig, &sa, &sa) logs the new action as act, the old as oldact */
+IT_TEST(sigaction_aliased_logs_both_actions)
+{
+	struct it_run r;
+	char h[32];
+
+	it_same_as_native("edge-cases", "sigaction-aliased", variants, NULL, 0, &r);
+	snprintf(h, sizeof h, "%#llx", it_id(&r, "fn", "h_aliased"));
+	json_t *evs = it_load_main(&r);
+	long i = it_expect(evs, 0, "{s:s,s:i}", "event", "signal.sigaction", "signalnum", SIGUSR1);
+	it_assert_field(json_object_get(it_ev(evs, i), "act"), "handler", "s", h);
+	it_assert_field(json_object_get(it_ev(evs, i), "oldact"), "handler", "s", "SIG_DFL");
+	json_decref(evs);
+	it_run_free(&r);
+}
+IT_END
+
 int main(void)
 {
 	Suite *s = suite_create("edges");
@@ -63,6 +82,7 @@ int main(void)
 	tcase_add_test(tc, jump_out_of_logged_call_then_dup2);
 	tcase_add_test(tc, fork_window_deliveries_are_the_childs);
 	tcase_add_test(tc, fork_child_has_no_violations);
+	tcase_add_test(tc, sigaction_aliased_logs_both_actions);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

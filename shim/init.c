@@ -114,9 +114,8 @@ static void write_start_event(void)
 	exe[n > 0 ? n : 0] = '\0';
 	shim_ev_begin(&e, "sigshim.start");
 	audit_jw_str(&e.w, "version", SIGSHIM_VERSION);
-	options_object(&e.w);
-	audit_jw_str(&e.w, "exe", exe);
-	audit_jw_str(&e.w, "argv0", program_invocation_name);
+	/* Identity and counts first, the strings a program chooses last: a
+	 * line cut at its size limit loses a path's tail, never these. */
 	audit_jw_int(&e.w, "ppid", getppid());
 	audit_jw_int(&e.w, "main_tid", shim.pid);
 	if (shim.main_thread_known)
@@ -127,6 +126,9 @@ static void write_start_event(void)
 		audit_jw_int(&e.w, "early_unlogged", shim_early_unlogged_count());
 	if (shim_early_lost())
 		audit_jw_int(&e.w, "early_lost", shim_early_lost());
+	options_object(&e.w);
+	audit_jw_str(&e.w, "exe", exe);
+	audit_jw_str(&e.w, "argv0", program_invocation_name);
 	e.nbt = 0;
 	shim_ev_commit(&e);
 }

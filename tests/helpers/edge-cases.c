@@ -252,10 +252,31 @@ static int case_sigaction_aliased(void)
 	return 0;
 }
 
+/* --- 8. a very long argv[0] ---------------------------------------------------------- */
+
+static int case_long_argv0(void)
+{
+	static char name[6000];
+	char *argv[] = { name, "long-argv0-target", NULL };
+
+	memset(name, 'x', sizeof name - 1);
+	execv("/proc/self/exe", argv);
+	say("exec failed");
+	return 1;
+}
+
+static int case_long_argv0_target(void)
+{
+	say("exec'd with a %zu-byte argv[0]", strlen(program_invocation_name));
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
 } cases[] = {
+	{ "long-argv0", case_long_argv0 },
+	{ "long-argv0-target", case_long_argv0_target },
 	{ "sigaction-aliased", case_sigaction_aliased },
 	{ "fork-then-signal", case_fork_then_signal },
 	{ "fork-after-violation", case_fork_after_violation },

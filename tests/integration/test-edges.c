@@ -72,6 +72,24 @@ IT_TEST(sigaction_aliased_logs_both_actions)
 }
 IT_END
 
+/* 8. a line cut at its limit keeps the start event's identity fields */
+IT_TEST(long_argv0_keeps_identity_fields)
+{
+	struct it_run r;
+
+	it_same_as_native("edge-cases", "long-argv0", variants, NULL, 0, &r);
+	json_t *evs = it_load_main(&r);
+	long i = it_expect(evs, 1, "{s:s}", "event", "sigshim.start");   /* the exec'd image */
+	json_t *ev = it_ev(evs, i);
+	it_assert_field(ev, "truncated", "b", 1);
+	it_assert_field(ev, "main_tid", "I", (json_int_t)r.pid);
+	it_int(ev, "ppid");
+	it_field(ev, "main_thread_id");
+	json_decref(evs);
+	it_run_free(&r);
+}
+IT_END
+
 int main(void)
 {
 	Suite *s = suite_create("edges");
@@ -83,6 +101,7 @@ int main(void)
 	tcase_add_test(tc, fork_window_deliveries_are_the_childs);
 	tcase_add_test(tc, fork_child_has_no_violations);
 	tcase_add_test(tc, sigaction_aliased_logs_both_actions);
+	tcase_add_test(tc, long_argv0_keeps_identity_fields);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

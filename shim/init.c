@@ -309,6 +309,12 @@ __attribute__((destructor)) static void shim_dtor(void)
 		shim_write_exit_event();
 	audit_sink_finish();
 	shim_busy = busy;
-	if (shim.opt.exitcode >= 0 && shim_violations() > 0)
+	if (shim.opt.exitcode >= 0 && shim_violations() > 0) {
+		/* exit()'s status cannot be changed, only replaced by _exit().
+		 * The program's atexit handlers and the destructors of the
+		 * objects finalized before ours have run; stdio is flushed
+		 * after every destructor, so flush it here (docs/design.md). */
+		fflush(NULL);
 		_exit(shim.opt.exitcode);
+	}
 }

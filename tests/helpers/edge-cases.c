@@ -271,10 +271,24 @@ static int case_long_argv0_target(void)
 	return 0;
 }
 
+/* --- 3. exitcode=N keeps the program's exit work ---------------------------------- */
+
+static int case_output_then_violation(void)
+{
+	pthread_t t;
+
+	/* stdio output still buffered at exit (stdout is a pipe) */
+	printf("buffered output, flushed by exit\n");
+	pthread_create(&t, NULL, install_from_worker, NULL);
+	pthread_join(t, NULL);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
 } cases[] = {
+	{ "output-then-violation", case_output_then_violation },
 	{ "long-argv0", case_long_argv0 },
 	{ "long-argv0-target", case_long_argv0_target },
 	{ "sigaction-aliased", case_sigaction_aliased },

@@ -90,6 +90,24 @@ IT_TEST(long_argv0_keeps_identity_fields)
 }
 IT_END
 
+/* 3. exitcode=N sets the status without throwing away buffered output */
+IT_TEST(exitcode_keeps_stdio_output)
+{
+	struct it_run r;
+
+	memset(&r, 0, sizeof r);
+	r.helper = "edge-cases";
+	r.args[0] = "output-then-violation";
+	r.shim = 1;
+	r.raw_options = "mode=enforce:exitcode=3:report=off";
+	it_run(&r);
+	it_assert_str_eq(r.out, "buffered output, flushed by exit\n");
+	it_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 3, "%s",
+		      it_status_str(r.status));
+	it_run_free(&r);
+}
+IT_END
+
 int main(void)
 {
 	Suite *s = suite_create("edges");
@@ -102,6 +120,7 @@ int main(void)
 	tcase_add_test(tc, fork_child_has_no_violations);
 	tcase_add_test(tc, sigaction_aliased_logs_both_actions);
 	tcase_add_test(tc, long_argv0_keeps_identity_fields);
+	tcase_add_test(tc, exitcode_keeps_stdio_output);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

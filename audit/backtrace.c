@@ -109,14 +109,21 @@ static void fill_module(struct dl_phdr_info *info, struct audit_module *m)
 	m->start = lo;
 	m->end = hi;
 	m->path[0] = '\0';
+	m->path_truncated = false;
 	/* The main program has an empty name: /proc/self/exe names it. */
 	if (!name || !*name) {
 		ssize_t n = readlink("/proc/self/exe", m->path, sizeof m->path - 1);
 
 		m->path[n > 0 ? n : 0] = '\0';
+		m->path_truncated = n == (ssize_t)sizeof m->path - 1;
 	} else {
-		strncpy(m->path, name, sizeof m->path - 1);
-		m->path[sizeof m->path - 1] = '\0';
+		size_t len = strlen(name);
+
+		m->path_truncated = len >= sizeof m->path;
+		if (m->path_truncated)
+			len = sizeof m->path - 1;
+		memcpy(m->path, name, len);
+		m->path[len] = '\0';
 	}
 	read_build_id(info, m->build_id);
 }

@@ -4,13 +4,15 @@
 #ifndef SIGSHIM_BACKTRACE_H
 #define SIGSHIM_BACKTRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define AUDIT_BT_MAX 64
 
 struct audit_module {
-	char path[512];
+	char path[4096];           /* cut (path_truncated) only past PATH_MAX */
+	bool path_truncated;
 	uintptr_t base;            /* load bias */
 	uintptr_t start, end;      /* lowest and highest mapped address */
 	char build_id[2 * 40 + 1]; /* hex, "" when the object has none */

@@ -30,13 +30,23 @@ void shim_event_reset_seq(void)
 	atomic_store(&n_truncated, 0);
 }
 
+/* Ordinary context (the module map locks): a full-size line, and a path
+ * longer than what fits with the other fields is cut and says so. */
+#define MODULE_PATH_ROOM 3600
+
 static void emit_module(const struct audit_module *m, void *ud)
 {
-	struct shim_ev_small e;
+	struct shim_ev e;
+	char path[MODULE_PATH_ROOM + 1];
+	size_t len = strlen(m->path);
+	bool cut = m->path_truncated || len > MODULE_PATH_ROOM;
 
 	(void)ud;
-	shim_evs_begin(&e, "sigshim.module");
-	audit_jw_str(&e.w, "path", m->path);
+	if (len > MODULE_PATH_ROOM)
+		len = MODULE_PATH_ROOM;
+	memcpy(path, m->path, len);
+	path[len] = '\0';
+	shim_ev_begin(&e, "sigshim.module");
 	audit_jw_hex(&e.w, "base", m->base);
 	audit_jw_hex(&e.w, "start", m->start);
 	audit_jw_hex(&e.w, "end", m->end);
@@ -44,7 +54,11 @@ static void emit_module(const struct audit_module *m, void *ud)
 		audit_jw_str(&e.w, "build_id", m->build_id);
 	else
 		audit_jw_null(&e.w, "build_id");
-	shim_evs_commit(&e);
+	if (cut)
+		audit_jw_bool(&e.w, "path_truncated", true);
+	audit_jw_str(&e.w, "path", path);
+	e.nbt = 0;
+	shim_ev_commit(&e);
 }
 
 void shim_ev_prepare(struct shim_ev *e)

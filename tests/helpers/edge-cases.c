@@ -284,10 +284,20 @@ static int case_output_then_violation(void)
 	return 0;
 }
 
+/* --- 8. a program with a long path ---------------------------------------------------- */
+
+static int case_install_handler(void)
+{
+	signal(SIGUSR1, h_count);   /* the handler's module gets its line */
+	say("installed");
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
 } cases[] = {
+	{ "install-handler", case_install_handler },
 	{ "output-then-violation", case_output_then_violation },
 	{ "long-argv0", case_long_argv0 },
 	{ "long-argv0-target", case_long_argv0_target },

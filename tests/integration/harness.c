@@ -258,14 +258,17 @@ void it_run(struct it_run *r)
 	const char *helpers = env_or_fail("SIGSHIM_HELPERS");
 	const char *shim = env_or_fail("SIGSHIM_LIB");
 	const char *tmp = getenv("TMPDIR");
-	char path[512], preload[1024] = "", options[1024] = "";
+	char path[4096], preload[1024] = "", options[1024] = "";
 	int out[2], err[2];
 
 	snprintf(r->dir, sizeof r->dir, "%s/sigshim-it-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(r->dir))
 		it_fail(__FILE__, __LINE__, "mkdtemp %s: %s", r->dir, strerror(errno));
 	const char *kv[] = { "{dir}", r->dir, "{shim}", shim, "{helpers}", helpers, NULL };
-	snprintf(path, sizeof path, "%s/%s", helpers, r->helper);
+	if (r->helper[0] == '/')
+		snprintf(path, sizeof path, "%s", r->helper);
+	else
+		snprintf(path, sizeof path, "%s/%s", helpers, r->helper);
 	if (r->preload) {
 		size_t n = (size_t)snprintf(preload, sizeof preload, "LD_PRELOAD=%s",
 					    preload_prefix(shim));

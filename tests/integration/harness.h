@@ -20,7 +20,7 @@
 
 struct it_run {
 	/* in */
-	const char *helper;               /* file name in $SIGSHIM_HELPERS */
+	const char *helper;               /* file name in $SIGSHIM_HELPERS, or an absolute path */
 	const char *args[IT_MAX_ARGS];    /* extra arguments, NULL-terminated */
 	int shim;                         /* preload libsigshim.so */
 	const char *options;              /* appended to the default options */

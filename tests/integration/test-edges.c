@@ -7,7 +7,9 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 static const char *const variants[] = {
@@ -108,6 +110,64 @@ IT_TEST(exitcode_keeps_stdio_output)
 }
 IT_END
 
+/* 8. a module path past the old 511-byte cut is logged whole; past what a
+ * line holds, it is cut and says so */
+static char *copy_helper_to_depth(char *dir, size_t dirlen, int levels)
+{
+	static char path[8192];
+	char cmd[9000];
+
+	snprintf(dir, dirlen, "/tmp/sigshim-longpath-XXXXXX");
+	it_assert(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s", dir);
+	for (int i = 0; i < levels; i++) {
+		size_t n = strlen(path);
+
+		snprintf(path + n, sizeof path - n, "/%0200d", i);
+		it_assert_msg(mkdir(path, 0700) == 0, "mkdir %s", path);
+	}
+	strcat(path, "/edge-cases");
+	snprintf(cmd, sizeof cmd, "cp '%s/edge-cases' '%s'", getenv("SIGSHIM_HELPERS"), path);
+	it_assert_int_eq(system(cmd), 0);
+	return path;
+}
+
+static void long_path_case(int levels, int expect_cut)
+{
+	struct it_run r;
+	char dir[64], cmd[128];
+	const char *path = copy_helper_to_depth(dir, sizeof dir, levels);
+
+	memset(&r, 0, sizeof r);
+	r.helper = path;
+	r.args[0] = "install-handler";
+	r.shim = 1;
+	r.raw_options = "mode=audit:log_path={dir}/log.%p.jsonl";
+	it_run(&r);
+	it_assert_str_eq(r.out, "installed\n");
+	json_t *evs = it_load_main(&r);
+	long i = it_expect(evs, 0, "{s:s}", "event", "sigshim.module");
+	for (; i >= 0; i = it_find(evs, i + 1, "{s:s}", "event", "sigshim.module"))
+		if (strstr(json_string_value(json_object_get(it_ev(evs, i), "path")), "sigshim-longpath"))
+			break;
+	it_assert_msg(i >= 0, "no module line for %s", path);
+	const char *logged = json_string_value(json_object_get(it_ev(evs, i), "path"));
+	if (expect_cut) {
+		it_assert_field(it_ev(evs, i), "path_truncated", "b", 1);
+		it_assert(strncmp(path, logged, strlen(logged)) == 0);
+	} else {
+		it_assert_str_eq(logged, path);
+		it_assert_no_field(it_ev(evs, i), "path_truncated");
+	}
+	json_decref(evs);
+	it_run_free(&r);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	it_assert_int_eq(system(cmd), 0);
+}
+
+IT_TEST(module_path_whole_past_511_bytes) { long_path_case(4, 0); } IT_END
+IT_TEST(module_path_cut_says_so) { long_path_case(19, 1); } IT_END
+
 int main(void)
 {
 	Suite *s = suite_create("edges");
@@ -121,6 +181,8 @@ int main(void)
 	tcase_add_test(tc, sigaction_aliased_logs_both_actions);
 	tcase_add_test(tc, long_argv0_keeps_identity_fields);
 	tcase_add_test(tc, exitcode_keeps_stdio_output);
+	tcase_add_test(tc, module_path_whole_past_511_bytes);
+	tcase_add_test(tc, module_path_cut_says_so);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

@@ -361,7 +361,10 @@ static int run_check(const struct run_opts *o, int status)
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) == 2)
 		return 2;
-	return WEXITSTATUS(st) == 1 ? 1 : status;
+	/* 1 violations, 3 the logs prove events missing: either fails the run */
+	if (WEXITSTATUS(st) == 1 || WEXITSTATUS(st) == 3)
+		return WEXITSTATUS(st);
+	return status;
 }
 
 /* --check without --log: a fresh directory, so that only this run's logs

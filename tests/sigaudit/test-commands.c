@@ -262,6 +262,84 @@ START_TEST(check_clean_and_violations)
 }
 END_TEST
 
+/* A log that proves a loss fails the gate with 3 (issue 10, item 9); each
+ * of these passed with 0 before. */
+static void write_file(const char *path, const char *text, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, n, f), n);
+	fclose(f);
+}
+
+#define START1 "{\"v\":1,\"seq\":1,\"ts\":1,\"pid\":9,\"tid\":9,\"event\":\"sigshim.start\"}\n"
+#define EV(seq, ev, extra) "{\"v\":1,\"seq\":" #seq ",\"ts\":" #seq ",\"pid\":9,\"tid\":9," \
+	"\"event\":\"" ev "\"" extra "}\n"
+
+static void check_incomplete(const char *name, const char *text, size_t n, const char *why)
+{
+	char *dir = sa_tmpdir(), path[4200];
+	struct sa_run r;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	write_file(path, text, n);
+	RUN(&r, "check", path);
+	sa_assert_status(&r, 3);
+	sa_assert_contains(r.err, why);
+	sa_assert_contains(r.err, "the logs prove events missing");
+	sa_run_free(&r);
+	RUN(&r, "check", "--allow-incomplete", path);
+	sa_assert_status(&r, 0);
+	sa_run_free(&r);
+	sa_rmtree(dir);
+	free(dir);
+}
+
+START_TEST(check_fails_on_proven_loss)
+{
+	static const char nul[4096];
+	char junk[8192];
+	const char *lossy = START1 EV(2, "signal.raise", "") EV(4, "sigshim.exit", ",\"dropped\":0");
+	const char *deleted = START1 EV(2, "signal.raise", "")
+		EV(3, "sigshim.exit", ",\"dropped\":0,\"violations\":1");
+	const char *dropped = START1 EV(2, "sigshim.exit", ",\"dropped\":2");
+	const char *nostart = EV(5, "signal.raise", "");
+
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = (char)(i * 7919 % 251 + 1);
+	check_incomplete("gap.jsonl", lossy, strlen(lossy), "1 of 4 events missing (seq gaps)");
+	check_incomplete("deleted.jsonl", deleted, strlen(deleted),
+			 "sigshim.exit counts 1 violation(s), the log has 0");
+	check_incomplete("dropped.jsonl", dropped, strlen(dropped), "counts 2 dropped event(s)");
+	check_incomplete("nostart.jsonl", nostart, strlen(nostart), "without a sigshim.start");
+	check_incomplete("empty.jsonl", "", 0, "no event at all");
+	check_incomplete("nul.jsonl", nul, sizeof nul, "no event at all");
+	check_incomplete("junk.jsonl", junk, sizeof junk, "malformed line");
+}
+END_TEST
+
+/* 50 execs of one pid in one file: 50 images, each complete. */
+START_TEST(check_exec_chain_is_complete)
+{
+	char *dir = sa_tmpdir(), path[4200];
+	static char text[50 * 400];
+	size_t n = 0;
+	struct sa_run r;
+
+	for (int i = 0; i < 50; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", START1,
+				      EV(2, "signal.raise", ""));
+	snprintf(path, sizeof path, "%s/chain.jsonl", dir);
+	write_file(path, text, n);
+	RUN(&r, "check", path);
+	sa_assert_status(&r, 0);
+	sa_run_free(&r);
+	sa_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(check_suppressions)
 {
 	char *viol = data("violations.jsonl"), *supp = data("suppressions.txt");
@@ -557,6 +635,8 @@ int main(void)
 	tcase_add_test(tc, sarif_validates);
 	tcase_add_test(tc, sarif_with_symbols_validates);
 	tcase_add_test(tc, junit_wellformed);
+	tcase_add_test(tc, check_fails_on_proven_loss);
+	tcase_add_test(tc, check_exec_chain_is_complete);
 	tcase_add_test(tc, timeline_renders);
 	tcase_add_test(tc, timeline_aggregates);
 	tcase_add_test(tc, timeline_needs_output);

@@ -1,6 +1,8 @@
 /* sigaudit check: the CI gate.  Every event that carries a `violation` is
  * symbolized and matched against the suppressions; the exit code says
- * whether any is left (0 clean, 1 violations, 2 usage or I/O error). */
+ * whether any is left (0 clean, 1 violations, 2 usage or I/O error), or
+ * that the logs prove events missing (3, evidence.c) unless
+ * --allow-incomplete. */
 #include "config.h"
 
 #include <getopt.h>
@@ -18,6 +20,7 @@ struct check_opts {
 	const char *out_path;
 	char *dirs[MAX_DIRS];
 	size_t ndirs;
+	bool allow_incomplete;
 };
 
 static const struct option check_longopts[] = {
@@ -25,6 +28,7 @@ static const struct option check_longopts[] = {
 	{"format", required_argument, NULL, 'f'},
 	{"output", required_argument, NULL, 'o'},
 	{"debug-dir", required_argument, NULL, 'd'},
+	{"allow-incomplete", no_argument, NULL, 'I'},
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
@@ -33,8 +37,9 @@ static int usage(int rc)
 {
 	fprintf(rc ? stderr : stdout,
 		"usage: sigaudit check [--suppressions FILE] [--format text|sarif|junit]\n"
-		"                      [-o FILE] [--debug-dir DIR]... LOG...\n"
-		"exit status: 0 no unsuppressed violation, 1 violations, 2 usage/IO error\n");
+		"                      [-o FILE] [--debug-dir DIR]... [--allow-incomplete] LOG...\n"
+		"exit status: 0 no unsuppressed violation, 1 violations, 2 usage/IO error,\n"
+		"             3 the logs prove events missing (not with --allow-incomplete)\n");
 	return rc;
 }
 
@@ -58,6 +63,8 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 			o->out_path = optarg;
 		else if (opt == 'd' && o->ndirs < MAX_DIRS)
 			o->dirs[o->ndirs++] = optarg;
+		else if (opt == 'I')
+			o->allow_incomplete = true;
 		else
 			return usage(opt == 'h' ? TOOL_EXIT_OK : TOOL_EXIT_USAGE) + 1;
 	}
@@ -123,9 +130,6 @@ static void warn_incomplete(const struct tool_logset *ls)
 		if (!ls->procs[i]->exit)
 			fprintf(stderr, "sigaudit: note: pid %lld: log ended abnormally "
 				"(no sigshim.exit)\n", ls->procs[i]->pid);
-	if (ls->bad_lines)
-		fprintf(stderr, "sigaudit: note: %ld malformed line%s skipped\n",
-			ls->bad_lines, ls->bad_lines == 1 ? "" : "s");
 }
 
 static int emit(const struct check_opts *o, const struct tool_report *r)
@@ -175,6 +179,7 @@ int tool_cmd_check(int argc, char **argv)
 	sym = tool_sym_new(o.dirs, o.ndirs);
 	collect(&r, sym, supp, &ls);
 	warn_incomplete(&ls);
+	long missing = tool_evidence_check(&ls);
 	if (emit(&o, &r) < 0)
 		rc = -1;
 	free_report(&r);
@@ -183,5 +188,12 @@ int tool_cmd_check(int argc, char **argv)
 	tool_logset_free(&ls);
 	if (rc < 0)
 		return TOOL_EXIT_USAGE;
-	return r.unsuppressed ? TOOL_EXIT_VIOLATIONS : TOOL_EXIT_OK;
+	if (r.unsuppressed)
+		return TOOL_EXIT_VIOLATIONS;
+	if (missing && !o.allow_incomplete) {
+		fprintf(stderr, "sigaudit: the logs prove events missing: the verdict is incomplete "
+			"(exit 3; --allow-incomplete to pass anyway)\n");
+		return TOOL_EXIT_INCOMPLETE;
+	}
+	return TOOL_EXIT_OK;
 }

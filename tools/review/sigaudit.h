@@ -14,7 +14,13 @@ enum {
 	TOOL_EXIT_OK = 0,
 	TOOL_EXIT_VIOLATIONS = 1,
 	TOOL_EXIT_USAGE = 2,
+	TOOL_EXIT_INCOMPLETE = 3,   /* check: the logs prove that events are missing */
 };
+
+/* ---- is the evidence complete? (evidence.c) ---- */
+struct tool_logset;
+/* Findings (each said on stderr): lost lines, seq gaps, empty files, ... */
+long tool_evidence_check(const struct tool_logset *ls);
 
 /* ---- the log set (logset.c) ---- */
 

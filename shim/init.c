@@ -76,19 +76,55 @@ static int open_log(void)
  * a descendant that dropped privileges (a daemon switching to "nobody")
  * cannot create its file in the parent's directory.  Stopping it would
  * change the program's behaviour, so it runs on, unlogged, and says so. */
+static bool descendant;   /* an earlier process of this run started the shim */
+
 static void log_open_failed(int err)
 {
 	char msg[SHIM_PATH_MAX + 200];
 	bool path_error = err == ENOENT || err == ENOTDIR || err == ELOOP ||
 			  err == ENAMETOOLONG || err == EISDIR || err == EINVAL;
 
+	/* Only the first process of a run may refuse to start: a descendant
+	 * whose path stopped resolving (its directory deleted meanwhile) is
+	 * the run's business, not a typo to stop on. */
 	snprintf(msg, sizeof msg, "sigshim: cannot open log_path '%s': %s%s",
 		 shim.opt.log_path, strerror(err),
-		 path_error ? "" : " (pid not logged; the program runs on)");
-	if (path_error)
+		 path_error && !descendant ? "" : " (pid not logged; the program runs on)");
+	if (path_error && !descendant)
 		fatal(msg);
 	(void)!write(2, msg, strlen(msg));
 	(void)!write(2, "\n", 1);
+}
+
+/* The first process of a run marks the environment its descendants
+ * inherit (SIGSHIM_RUN_ROOT=pid), and makes a relative log_path absolute
+ * there, once: a descendant that chdir'd still logs beside the first
+ * process, and a later `cd` cannot turn the path into a missing
+ * directory.  A path holding both quote characters stays as it is. */
+static void mark_run(void)
+{
+	char cwd[SHIM_PATH_MAX], abs[2 * SHIM_PATH_MAX + 8], num[24];
+	const char *env = getenv("SIGSHIM_OPTIONS");
+	static char opts[3 * SHIM_PATH_MAX + 64];
+	char q;
+
+	descendant = getenv("SIGSHIM_RUN_ROOT") != NULL;
+	if (descendant)
+		return;
+	snprintf(num, sizeof num, "%d", (int)getpid());
+	setenv("SIGSHIM_RUN_ROOT", num, 0);
+	if (!shim.opt.log_path[0] || shim.opt.log_path[0] == '/' ||
+	    strcmp(shim.opt.log_path, "stderr") == 0 || !getcwd(cwd, sizeof cwd))
+		return;
+	q = !strchr(cwd, '\'') && !strchr(shim.opt.log_path, '\'') ? '\'' :
+	    !strchr(cwd, '"') && !strchr(shim.opt.log_path, '"') ? '"' : 0;
+	if (!q || (size_t)snprintf(abs, sizeof abs, "%s/%s", cwd, shim.opt.log_path) >=
+		  sizeof shim.opt.log_path)
+		return;
+	strcpy(shim.opt.log_path, abs);
+	snprintf(opts, sizeof opts, "%s%slog_path=%c%s%c", env ? env : "", env && *env ? ":" : "",
+		 q, abs, q);
+	setenv("SIGSHIM_OPTIONS", opts, 1);
 }
 
 static void options_object(struct jw *w)
@@ -176,6 +212,7 @@ static void do_init(void)
 		(void)!write(2, msg, sizeof msg - 1);
 		shim.opt.log_path[0] = '\0';
 	}
+	mark_run();
 	shim_doorbell_install();
 	find_self();
 	err = open_log();

@@ -293,10 +293,41 @@ static int case_install_handler(void)
 	return 0;
 }
 
+/* --- 6. descendants run on when the log path stops resolving ------------------------- */
+
+static int exec_self(const char *target)
+{
+	char *argv[] = { "edge-cases", (char *)target, NULL };
+
+	execv("/proc/self/exe", argv);
+	say("exec failed: %s", strerror(errno));
+	return 1;
+}
+
+/* A relative log_path, then a chdir: the child's log belongs beside the
+ * parent's, and the child must start. */
+static int case_chdir_then_exec(void)
+{
+	char dir[] = "/tmp/sigshim-elsewhere-XXXXXX";
+
+	if (!mkdtemp(dir) || chdir(dir) != 0)
+		return 1;
+	rmdir(dir);   /* the cwd is gone too: nothing may be created here */
+	return exec_self("child-ran");
+}
+
+static int case_child_ran(void)
+{
+	say("child ran");
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
 } cases[] = {
+	{ "chdir-then-exec", case_chdir_then_exec },
+	{ "child-ran", case_child_ran },
 	{ "install-handler", case_install_handler },
 	{ "output-then-violation", case_output_then_violation },
 	{ "long-argv0", case_long_argv0 },

@@ -168,6 +168,21 @@ static void long_path_case(int levels, int expect_cut)
 IT_TEST(module_path_whole_past_511_bytes) { long_path_case(4, 0); } IT_END
 IT_TEST(module_path_cut_says_so) { long_path_case(19, 1); } IT_END
 
+/* 6. a relative log_path is made absolute at the first start: after a
+ * chdir the exec'd image still starts and logs beside the first */
+IT_TEST(relative_log_path_survives_chdir)
+{
+	static const char *const rel[] = { "mode=audit:log_path=log.%p.jsonl", NULL };
+	struct it_run r;
+
+	it_same_as_native("edge-cases", "chdir-then-exec", rel, NULL, 0, &r);
+	json_t *evs = it_load_main(&r);
+	it_assert_int_eq(it_count(evs, "{s:s}", "event", "sigshim.start"), 2);
+	json_decref(evs);
+	it_run_free(&r);
+}
+IT_END
+
 int main(void)
 {
 	Suite *s = suite_create("edges");
@@ -183,6 +198,7 @@ int main(void)
 	tcase_add_test(tc, exitcode_keeps_stdio_output);
 	tcase_add_test(tc, module_path_whole_past_511_bytes);
 	tcase_add_test(tc, module_path_cut_says_so);
+	tcase_add_test(tc, relative_log_path_survives_chdir);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

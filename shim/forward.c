@@ -256,11 +256,10 @@ static int ring(int kind)
 	return r;
 }
 
-/* Main thread: something queued is runnable under `mask` (the mask main
- * will run with next): ring, whatever the flags say, because a doorbell
- * counted as in flight may be the very one that was just deferred.  With
- * `after_return`, the doorbell is held blocked until the caller's handler
- * returns and sigreturn restores the interrupted code's mask. */
+/* Main thread, outside a handler's end: something queued is runnable under
+ * `mask` (the mask main runs with now): ring, whatever the flags say,
+ * because a doorbell counted as in flight may be the very one that was
+ * just deferred. */
 void shim_forward_kick(unsigned long long mask, bool after_return)
 {
 	unsigned long long runnable = atomic_load(&queued) & ~mask & ~shim_doorbell_bits;
@@ -274,8 +273,28 @@ void shim_forward_kick(unsigned long long mask, bool after_return)
 		syscall(SYS_rt_sigprocmask, SIG_BLOCK, &db, NULL, sizeof db);
 	}
 	atomic_store(&ringing[SHIM_DB_INTR], 1);
-	send_doorbell(SHIM_DB_INTR);
+	/* Not sent (RLIMIT_SIGPENDING): no doorbell is on its way, and the
+	 * flag must not say there is, or every later ring is skipped. */
+	if (send_doorbell(SHIM_DB_INTR) < 0)
+		atomic_store(&ringing[SHIM_DB_INTR], 0);
 	errno = saved;
+}
+
+/* Main thread, the last thing a handler of the shim's does before it
+ * returns: `mask` is what sigreturn will restore.  Both doorbells are held
+ * blocked first (sigreturn unblocks them), so one that comes from here on
+ * finds the restored mask instead of this handler's, which may block the
+ * very signal it is for; then anything already queued and runnable under
+ * `mask` gets its doorbell, delivered right after the return. */
+void shim_forward_settle(unsigned long long mask)
+{
+	int saved = errno;
+
+	if (!shim_doorbell_bits)
+		return;
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &shim_doorbell_bits, NULL, sizeof shim_doorbell_bits);
+	errno = saved;
+	shim_forward_kick(mask, false);
 }
 
 /* --- the main thread's mask ------------------------------------------------ */

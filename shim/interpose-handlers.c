@@ -268,14 +268,6 @@ static bool is_doorbell(int sig)
 	return sig >= 1 && sig < SHIM_NSIG && (shim_doorbell_bits & (1ULL << (sig - 1)));
 }
 
-static void mask_refresh(void)
-{
-	sigset_t cur;
-
-	if (shim_doorbell_bits && REAL(pthread_sigmask)(SIG_SETMASK, NULL, &cur) == 0)
-		shim_mask_changed(shim_mask64(&cur));
-}
-
 static int hold_impl(int sig)
 {
 	int r;
@@ -299,7 +291,7 @@ static int relse_impl(int sig)
 	r = REAL(sigrelse)(sig);
 	err = errno;
 	if (r == 0)
-		mask_refresh();
+		shim_mask_refresh();
 	errno = err;
 	return r;
 }

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "decode.h"
 #include "shim.h"
@@ -70,12 +72,24 @@ void shim_mask_changed(unsigned long long now)
 {
 	int err;
 
-	if (!shim_is_main_thread())
+	if (!shim_is_main_thread() || syscall(SYS_getpid) != shim.pid)
 		return;
 	err = errno;
 	if (!shim_in_handler())
 		shim_main_mask_set(now);
 	shim_forward_kick(now, false);
+	errno = err;
+}
+
+/* After libc changed this thread's mask behind the wrappers (its internal
+ * sigprocmask: sighold, sigrelse, system): read it and tell the same. */
+void shim_mask_refresh(void)
+{
+	sigset_t cur;
+	int err = errno;
+
+	if (shim_doorbell_bits && REAL(pthread_sigmask)(SIG_SETMASK, NULL, &cur) == 0)
+		shim_mask_changed(shim_mask64(&cur));
 	errno = err;
 }
 

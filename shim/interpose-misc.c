@@ -5,6 +5,10 @@
  *    32 and 33 behind SIGRTMIN).
  *  - sigpending: a doorbell on its way to the main thread is not the
  *    program's pending signal.
+ *  - system: glibc blocks SIGCHLD (and ignores SIGINT/SIGQUIT) inside,
+ *    with its internal sigprocmask; a doorbell that arrived meanwhile
+ *    found SIGCHLD blocked and left it queued, so main reads its mask
+ *    again afterwards and rings for what it unblocked.
  *  - prctl: PR_SET_TSC with PR_TSC_SIGSEGV makes rdtsc trap, so the shim
  *    stops reading the clock through the vDSO (event.c). */
 #include "config.h"
@@ -12,6 +16,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 
 #include "shim.h"
@@ -33,6 +38,15 @@ EXPORT int sigpending(sigset_t *set)
 
 	if (r == 0 && shim_doorbell_bits)
 		shim_hide_doorbells(set);
+	return r;
+}
+
+EXPORT int system(const char *command)
+{
+	int r = REAL(system)(command);
+
+	if (shim_ready() && shim_doorbell_bits)
+		shim_mask_refresh();
 	return r;
 }
 

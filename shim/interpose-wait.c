@@ -1,5 +1,6 @@
-/* Waiting for signals: sigsuspend and the sigpause family, sigwait,
- * sigwaitinfo, sigtimedwait.
+/* Waiting for signals: sigsuspend and the sigpause family, the waits
+ * with a temporary mask (pselect, ppoll, epoll_pwait, epoll_pwait2),
+ * sigwait, sigwaitinfo, sigtimedwait.
  *
  * mode=enforce only; in mode=audit every call goes straight to libc.
  *  - Wait sets and temporary masks are stripped of the shim's doorbells:
@@ -16,6 +17,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
@@ -115,6 +119,50 @@ int shim_sigpause_enforced(int sig_or_mask, int is_sig)
 		((unsigned long *)(void *)&set)[0] = (unsigned int)sig_or_mask;
 	}
 	return suspend(&set);
+}
+
+/* The waits that install a temporary mask for their duration.  A NULL
+ * mask (their ordinary poll-like use) goes straight to libc. */
+#define TEMP_MASK_WAIT(call, sigmask) \
+	do { \
+		struct suspend_guard g; \
+		sigset_t copy; \
+		int r_; \
+		if (!(sigmask) || !enforcing()) \
+			return call(sigmask); \
+		sigmask = shim_strip_doorbells(sigmask, &copy); \
+		suspend_begin(shim_mask64(sigmask), &g); \
+		r_ = call(sigmask); \
+		suspend_end(&g); \
+		return r_; \
+	} while (0)
+
+#define PSELECT(m) REAL(pselect)(nfds, r, w, e, timeout, m)
+EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct timespec *timeout,
+		   const sigset_t *sigmask)
+{
+	TEMP_MASK_WAIT(PSELECT, sigmask);
+}
+
+#define PPOLL(m) REAL(ppoll)(fds, nfds, timeout, m)
+EXPORT int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout,
+		 const sigset_t *sigmask)
+{
+	TEMP_MASK_WAIT(PPOLL, sigmask);
+}
+
+#define EPOLL_PWAIT(m) REAL(epoll_pwait)(epfd, events, maxevents, timeout, m)
+EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
+		       const sigset_t *sigmask)
+{
+	TEMP_MASK_WAIT(EPOLL_PWAIT, sigmask);
+}
+
+#define EPOLL_PWAIT2(m) REAL(epoll_pwait2)(epfd, events, maxevents, timeout, m)
+EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
+			const struct timespec *timeout, const sigset_t *sigmask)
+{
+	TEMP_MASK_WAIT(EPOLL_PWAIT2, sigmask);
 }
 
 /* --- sigwait and friends ----------------------------------------------------------- */

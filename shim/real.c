@@ -98,5 +98,10 @@ void shim_real_init(void)
 	GET(execvp, "execvp");
 	GET(execvpe, "execvpe");
 	GET(fexecve, "fexecve");
+	GET(system, "system");
+	GET(pselect, "pselect");
+	GET(ppoll, "ppoll");
+	GET(epoll_pwait, "epoll_pwait");
+	GET(epoll_pwait2, "epoll_pwait2");
 	GET(sigaction, "sigaction");
 }

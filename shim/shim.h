@@ -67,6 +67,11 @@ struct shim_real {
 	int (*execvp)(const char *, char *const[]);
 	int (*execvpe)(const char *, char *const[], char *const[]);
 	int (*fexecve)(int, char *const[], char *const[]);
+	int (*system)(const char *);
+	int (*pselect)(int, void *, void *, void *, const struct timespec *, const sigset_t *);
+	int (*ppoll)(void *, unsigned long, const struct timespec *, const sigset_t *);
+	int (*epoll_pwait)(int, void *, int, int, const sigset_t *);
+	int (*epoll_pwait2)(int, void *, int, const struct timespec *, const sigset_t *);
 };
 
 extern struct shim_real shim_real;
@@ -260,6 +265,9 @@ bool shim_forward_pop(int sig, struct shim_fwd_item *out);
 unsigned long long shim_forward_queued(void);
 /* Main thread: ring if anything queued is runnable under `mask`. */
 void shim_forward_kick(unsigned long long mask, bool after_return);
+/* The end of a handler on main: hold the doorbells until sigreturn, ring
+ * for what is runnable under `mask`, the mask it restores. */
+void shim_forward_settle(unsigned long long mask);
 /* Runs (here) or reports everything queued, each with `why` logged. */
 void shim_forward_run_all_here(const char *why);
 void shim_forward_run_here(int sig, const char *why);
@@ -284,6 +292,7 @@ unsigned long shim_handler_runs(void);
  * mask became `now`, the main thread updates what workers read and rings
  * for anything it unblocked. */
 void shim_mask_changed(unsigned long long now);
+void shim_mask_refresh(void);
 int shim_sigpause_enforced(int sig_or_mask, int is_sig);
 static inline unsigned long long shim_mask64(const sigset_t *s)
 {

@@ -151,6 +151,8 @@ static NOINLINE void record_not_forwarded(int sig, const char *exception)
 
 /* --- running the program's handler ------------------------------------------------ */
 
+/* Bit sig-1: this thread is running the queue of sig (drain, below). */
+static SHIM_TLS unsigned long long draining;
 static SHIM_TLS unsigned long handler_runs;
 
 unsigned long shim_handler_runs(void)
@@ -372,8 +374,9 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
 	call_handler(sig, h, fl, si, uc);
 	/* Main's mask is about to be what it was before this delivery: what
 	 * a doorbell deferred meanwhile may run then. */
-	if (where && *where == '\0')
-		shim_forward_kick(uc_mask(uc), true);
+	if (where && (*where == '\0' || (shim_is_main_thread() &&
+					  strcmp(where, "child-without-atfork") != 0)))
+		shim_forward_settle(uc_mask(uc) | draining);
 }
 
 /* From here on this thread is in signal context: a doorbell that nests
@@ -392,7 +395,6 @@ void shim_trampoline(int sig, siginfo_t *si, void *uc)
  * the running loop, so handlers never nest once per item and stay in
  * order.  A handler that leaves by a jump abandons the loop; the jump
  * wrappers then ring again (shim_drain_abandoned). */
-static SHIM_TLS unsigned long long draining;
 
 static void drain(int sig, unsigned long long base, void *uc, int saved_errno)
 {
@@ -445,6 +447,11 @@ void shim_doorbell(int dsig, siginfo_t *si, void *uc)
 			drain(sig, base, uc, saved_errno);
 		}
 	shim_handler_leave();
+	/* What nested doorbells deferred meanwhile (blocked by a forwarded
+	 * handler's mask) runs after the return, under base.  A queue this
+	 * thread is still draining (we are inside one of its handlers) is
+	 * the running loop's: ringing for it would only come back here. */
+	shim_forward_settle(base | draining);
 	errno = saved_errno;
 }
 

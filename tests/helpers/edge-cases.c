@@ -7,6 +7,7 @@
  * natively and under the shim; every wait is bounded (alarm), so a shim
  * that hangs shows as a wrong status, not a stuck suite. */
 #define _GNU_SOURCE 1
+#include "transcript.h"
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -21,21 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void say(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof buf - 2)
-		n = (int)sizeof buf - 2;
-	buf[n++] = '\n';
-	if (write(1, buf, (size_t)n) < 0)
-		_exit(99);
-}
+#define say tr_say
 
 /* --- 1. logging adds no cancellation point ------------------------------------ */
 

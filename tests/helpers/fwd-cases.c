@@ -16,6 +16,7 @@
  * received by the worker (natively it runs h there at once; under enforce
  * it is queued for main, which blocks it). */
 #define _GNU_SOURCE 1
+#include "transcript.h"
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -44,22 +45,7 @@ static atomic_int runs_child;
 static pid_t parent_pid;
 static const char *self_path;
 
-/* One line, one write(2): safe around fork and exec. */
-static void say(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof buf - 2)
-		n = (int)sizeof buf - 2;
-	buf[n++] = '\n';
-	if (write(1, buf, (size_t)n) < 0)
-		_exit(99);
-}
+#define say tr_say
 
 static void sleep_ms(long ms)
 {

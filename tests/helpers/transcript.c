@@ -86,6 +86,22 @@ void tr_printf(const char *fmt, ...)
 	errno = saved;
 }
 
+void tr_say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof buf - 2)
+		n = (int)sizeof buf - 2;
+	buf[n++] = '\n';
+	if (write(1, buf, (size_t)n) < 0)
+		_exit(99);
+}
+
 static void err_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void err_printf(const char *fmt, ...)
 {

@@ -31,6 +31,9 @@ void tr_init(void);
 
 /* Formats one or more complete lines and writes them with one write(2). */
 void tr_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line (the newline is added), one write(2): safe around fork, vfork
+ * and exec, no lock (a vfork child must not take the parent's). */
+void tr_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Names a handler (prints "@fn NAME 0xADDR" on stderr). */
 void tr_name_fn(const char *name, void *fn);

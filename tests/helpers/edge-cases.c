@@ -72,6 +72,9 @@ static void h_jump(int sig)
 {
 	(void)sig;
 	if (jump_armed) {
+		/* disarmed first: siglongjmp unblocks the signal before it
+		 * jumps, and the next storm instance must not nest a jump */
+		jump_armed = 0;
 		atomic_fetch_add(&jumps, 1);
 		siglongjmp(jump_env, 1);
 	}

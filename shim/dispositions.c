@@ -158,7 +158,7 @@ int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact)
 	 * doorbells are the shim's, as 32 and 33 are glibc's. */
 	if (!valid_sig(sig))
 		return REAL(sigaction)(sig, act, oldact);
-	if (shim_doorbell_bits & (1ULL << (sig - 1))) {
+	if (shim_doorbell_bits & shim_sigbit(sig)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -210,7 +210,7 @@ static atomic_ullong sigintr;
 
 bool shim_sigintr_has(int sig)
 {
-	return valid_sig(sig) && (atomic_load(&sigintr) & (1ULL << (sig - 1)));
+	return valid_sig(sig) && (atomic_load(&sigintr) & shim_sigbit(sig));
 }
 
 void shim_sigintr_set(int sig, bool interrupt)
@@ -218,9 +218,9 @@ void shim_sigintr_set(int sig, bool interrupt)
 	if (!valid_sig(sig))
 		return;
 	if (interrupt)
-		atomic_fetch_or(&sigintr, 1ULL << (sig - 1));
+		atomic_fetch_or(&sigintr, shim_sigbit(sig));
 	else
-		atomic_fetch_and(&sigintr, ~(1ULL << (sig - 1)));
+		atomic_fetch_and(&sigintr, ~shim_sigbit(sig));
 }
 
 /* SA_RESETHAND, emulated: the first receipt that finds `h` still

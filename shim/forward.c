@@ -90,10 +90,6 @@ static atomic_ullong main_mask;
 int shim_doorbell_sig[2];          /* [SHIM_DB_INTR], [SHIM_DB_RESTART] */
 unsigned long long shim_doorbell_bits;
 
-static inline unsigned long long bit(int sig)
-{
-	return 1ULL << (sig - 1);
-}
 
 /* The clock, read with the system call: a vDSO read may execute rdtsc,
  * which traps under prctl(PR_SET_TSC, PR_TSC_SIGSEGV). */
@@ -196,10 +192,10 @@ bool shim_forward_pop(int sig, struct shim_fwd_item *out)
 		return true;
 	/* Empty: drop the hint, then look again, so that a push that raced
 	 * with the look is never hidden behind a clear bit. */
-	atomic_fetch_and(&queued, ~bit(sig));
+	atomic_fetch_and(&queued, ~shim_sigbit(sig));
 	if (!pop(&rings[sig], out))
 		return false;
-	atomic_fetch_or(&queued, bit(sig));
+	atomic_fetch_or(&queued, shim_sigbit(sig));
 	return true;
 }
 
@@ -256,22 +252,16 @@ static int ring(int kind)
 	return r;
 }
 
-/* Main thread, outside a handler's end: something queued is runnable under
- * `mask` (the mask main runs with now): ring, whatever the flags say,
- * because a doorbell counted as in flight may be the very one that was
- * just deferred. */
-void shim_forward_kick(unsigned long long mask, bool after_return)
+/* Main thread: something queued is runnable under `mask` (the mask main
+ * runs with now): ring, whatever the flags say, because a doorbell
+ * counted as in flight may be the very one that was just deferred. */
+void shim_forward_kick(unsigned long long mask)
 {
 	unsigned long long runnable = atomic_load(&queued) & ~mask & ~shim_doorbell_bits;
 	int saved = errno;
 
 	if (!runnable || shim.opt.mode != SHIM_MODE_ENFORCE)
 		return;
-	if (after_return) {
-		unsigned long long db = bit(shim_doorbell_sig[SHIM_DB_INTR]);
-
-		syscall(SYS_rt_sigprocmask, SIG_BLOCK, &db, NULL, sizeof db);
-	}
 	atomic_store(&ringing[SHIM_DB_INTR], 1);
 	/* Not sent (RLIMIT_SIGPENDING): no doorbell is on its way, and the
 	 * flag must not say there is, or every later ring is skipped. */
@@ -285,7 +275,8 @@ void shim_forward_kick(unsigned long long mask, bool after_return)
  * blocked first (sigreturn unblocks them), so one that comes from here on
  * finds the restored mask instead of this handler's, which may block the
  * very signal it is for; then anything already queued and runnable under
- * `mask` gets its doorbell, delivered right after the return. */
+ * `mask` gets its doorbell, delivered right after the return.  A jump that
+ * restores a saved mask is such a return too. */
 void shim_forward_settle(unsigned long long mask)
 {
 	int saved = errno;
@@ -294,7 +285,7 @@ void shim_forward_settle(unsigned long long mask)
 		return;
 	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &shim_doorbell_bits, NULL, sizeof shim_doorbell_bits);
 	errno = saved;
-	shim_forward_kick(mask, false);
+	shim_forward_kick(mask);
 }
 
 /* --- the main thread's mask ------------------------------------------------ */
@@ -322,8 +313,8 @@ enum shim_fwd_result shim_forward(int sig, const struct shim_fwd_item *it)
 		return SHIM_FWD_MAIN_GONE;
 	if (!atomic_load(&ring_mem[sig]) || !push(&rings[sig], it))
 		return SHIM_FWD_FULL;
-	atomic_fetch_or(&queued, bit(sig));
-	if (!(atomic_load(&main_mask) & bit(sig)) &&
+	atomic_fetch_or(&queued, shim_sigbit(sig));
+	if (!(atomic_load(&main_mask) & shim_sigbit(sig)) &&
 	    ring((it->flags & SA_RESTART) ? SHIM_DB_RESTART : SHIM_DB_INTR) < 0)
 		r = SHIM_FWD_QUEUED_NO_DOORBELL;
 	/* Main left meanwhile (its exit ran what it saw): whatever is still
@@ -428,7 +419,7 @@ void shim_doorbell_install(void)
 		return;
 	shim_doorbell_sig[SHIM_DB_INTR] = SHIM_NSIG - 2;
 	shim_doorbell_sig[SHIM_DB_RESTART] = SHIM_NSIG - 1;
-	shim_doorbell_bits = bit(SHIM_NSIG - 2) | bit(SHIM_NSIG - 1);
+	shim_doorbell_bits = shim_sigbit(SHIM_NSIG - 2) | shim_sigbit(SHIM_NSIG - 1);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = shim_doorbell;
 	sa.sa_flags = SA_SIGINFO;

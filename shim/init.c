@@ -140,7 +140,7 @@ static void options_object(struct jw *w)
 	audit_jw_str(w, "sink", shim.opt.sink == SHIM_SINK_MMAP ? "mmap" : "write");
 	audit_jw_arr_begin(w, "run_where_received");
 	for (int sig = 1; sig < SHIM_NSIG; sig++)
-		if (shim.opt.run_where_received & (1ULL << (sig - 1)))
+		if (shim.opt.run_where_received & shim_sigbit(sig))
 			audit_jw_el_int(w, sig);
 	audit_jw_end(w);
 	audit_jw_end(w);

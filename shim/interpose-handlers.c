@@ -265,19 +265,16 @@ EXPORT shim_handler_t sigset(int sig, shim_handler_t disp)
  * the sigpause family waits on our sigsuspend (interpose-wait.c). */
 static bool is_doorbell(int sig)
 {
-	return sig >= 1 && sig < SHIM_NSIG && (shim_doorbell_bits & (1ULL << (sig - 1)));
+	return sig >= 1 && sig < SHIM_NSIG && (shim_doorbell_bits & shim_sigbit(sig));
 }
 
 static int hold_impl(int sig)
 {
-	int r;
-
 	if (is_doorbell(sig)) {
 		errno = EINVAL;
 		return -1;
 	}
-	r = REAL(sighold)(sig);
-	return r;
+	return REAL(sighold)(sig);
 }
 
 static int relse_impl(int sig)

@@ -77,7 +77,7 @@ void shim_mask_changed(unsigned long long now)
 	err = errno;
 	if (!shim_in_handler())
 		shim_main_mask_set(now);
-	shim_forward_kick(now, false);
+	shim_forward_kick(now);
 	errno = err;
 }
 

@@ -65,7 +65,7 @@ static void suspend_begin(unsigned long long temp, struct suspend_guard *g)
 	sigaddset(&db, shim_doorbell_sig[SHIM_DB_INTR]);
 	REAL(pthread_sigmask)(SIG_BLOCK, &db, &g->old);
 	g->held = true;
-	shim_forward_kick(temp, false);
+	shim_forward_kick(temp);
 }
 
 static void suspend_end(struct suspend_guard *g)

@@ -264,13 +264,12 @@ enum shim_fwd_result shim_forward(int sig, const struct shim_fwd_item *it);
 bool shim_forward_pop(int sig, struct shim_fwd_item *out);
 unsigned long long shim_forward_queued(void);
 /* Main thread: ring if anything queued is runnable under `mask`. */
-void shim_forward_kick(unsigned long long mask, bool after_return);
+void shim_forward_kick(unsigned long long mask);
 /* The end of a handler on main: hold the doorbells until sigreturn, ring
  * for what is runnable under `mask`, the mask it restores. */
 void shim_forward_settle(unsigned long long mask);
 /* Runs (here) or reports everything queued, each with `why` logged. */
 void shim_forward_run_all_here(const char *why);
-void shim_forward_run_here(int sig, const char *why);
 void shim_forward_drop_all(const char *why);
 /* A jump left a drain loop: ring again for what is still queued. */
 void shim_drain_abandoned(bool mask_restored);
@@ -294,6 +293,11 @@ unsigned long shim_handler_runs(void);
 void shim_mask_changed(unsigned long long now);
 void shim_mask_refresh(void);
 int shim_sigpause_enforced(int sig_or_mask, int is_sig);
+/* Bit sig-1 of a 64-bit signal set (masks, queued, doorbells). */
+static inline unsigned long long shim_sigbit(int sig)
+{
+	return 1ULL << (sig - 1);
+}
 static inline unsigned long long shim_mask64(const sigset_t *s)
 {
 	return s ? ((const unsigned long long *)(const void *)s)[0] : 0;

@@ -32,10 +32,6 @@
 
 #define NOINLINE __attribute__((noinline))
 
-static inline unsigned long long bit(int sig)
-{
-	return 1ULL << (sig - 1);
-}
 
 /* --- event lines (each in its own frame) ------------------------------------ */
 
@@ -215,7 +211,7 @@ static const char *placement(int sig, const siginfo_t *si)
 		return "synchronous-fault";
 	if (self_abort(sig, si))
 		return "self-abort";
-	if (shim.opt.run_where_received & bit(sig))
+	if (shim.opt.run_where_received & shim_sigbit(sig))
 		return "run-where-received";
 	if (shim_is_main_thread())
 		return "";
@@ -287,15 +283,10 @@ static void run_queue_here(int sig, const char *why, void *uc)
 	}
 }
 
-void shim_forward_run_here(int sig, const char *why)
-{
-	run_queue_here(sig, why, NULL);
-}
-
 void shim_forward_run_all_here(const char *why)
 {
 	for (int sig = 1; sig < SHIM_NSIG; sig++)
-		if (shim_forward_queued() & bit(sig))
+		if (shim_forward_queued() & shim_sigbit(sig))
 			run_queue_here(sig, why, NULL);
 }
 
@@ -306,7 +297,7 @@ void shim_forward_drop_all(const char *why)
 	struct shim_fwd_item it;
 
 	for (int sig = 1; sig < SHIM_NSIG; sig++)
-		while ((shim_forward_queued() & bit(sig)) && shim_forward_pop(sig, &it)) {
+		while ((shim_forward_queued() & shim_sigbit(sig)) && shim_forward_pop(sig, &it)) {
 			record_not_forwarded(sig, why);
 			shim_forward_count_lost();
 		}
@@ -400,14 +391,14 @@ static void drain(int sig, unsigned long long base, void *uc, int saved_errno)
 {
 	struct shim_fwd_item it;
 
-	if (draining & bit(sig))
+	if (draining & shim_sigbit(sig))
 		return;
-	draining |= bit(sig);
+	draining |= shim_sigbit(sig);
 	while (shim_forward_pop(sig, &it)) {
 		unsigned long long m = base | it.mask;
 
 		if (!(it.flags & SA_NODEFER))
-			m |= bit(sig);
+			m |= shim_sigbit(sig);
 		m &= ~shim_doorbell_bits;
 		record_handled(sig, it.handler, &it, NULL);
 		/* The mask the kernel would have given the handler on main. */
@@ -415,7 +406,7 @@ static void drain(int sig, unsigned long long base, void *uc, int saved_errno)
 		errno = saved_errno;
 		call_handler(sig, it.handler, it.flags, &it.info, uc);
 	}
-	draining &= ~bit(sig);
+	draining &= ~shim_sigbit(sig);
 }
 
 static NOINLINE void record_foreign(int dsig, const siginfo_t *si, void *uc)
@@ -442,8 +433,8 @@ void shim_doorbell(int dsig, siginfo_t *si, void *uc)
 	shim_handler_enter();
 	runnable = shim_forward_queued() & ~base;
 	for (int sig = 1; runnable && sig < SHIM_NSIG; sig++)
-		if (runnable & bit(sig)) {
-			runnable &= ~bit(sig);
+		if (runnable & shim_sigbit(sig)) {
+			runnable &= ~shim_sigbit(sig);
 			drain(sig, base, uc, saved_errno);
 		}
 	shim_handler_leave();
@@ -462,6 +453,9 @@ void shim_drain_abandoned(bool mask_restored)
 	draining = 0;
 	/* The mask after the jump is unknown here: ring for anything queued;
 	 * the doorbell defers what is still blocked then.  When the jump
-	 * restores a saved mask, hold the doorbell until it has. */
-	shim_forward_kick(0, mask_restored);
+	 * restores a saved mask, hold the doorbells until it has. */
+	if (mask_restored)
+		shim_forward_settle(0);
+	else
+		shim_forward_kick(0);
 }

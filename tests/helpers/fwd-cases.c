@@ -721,6 +721,87 @@ static int case_prof_samples(void)
 	return 0;
 }
 
+/* --- 14. what main's mask is, as the workers read it ------------------------------ */
+
+/* Two signals pending for main at once: the kernel builds both frames
+ * before main returns to user space, so the second handler runs first,
+ * interrupting the first at its entry, under the first's mask.  Main is
+ * held in vfork (signals to it stay pending) while a worker sends
+ * SIGRTMIN+3 to main and receives a SIGUSR2 itself (forwarded: a doorbell
+ * for main).  Then a worker receives SIGRTMIN+3 three times: main does
+ * not block it, so all must run. */
+static atomic_int stacked_go, stacked_sent;
+
+static void *stacked_sender(void *arg)
+{
+	(void)arg;
+	for (int t = 0; !atomic_load(&stacked_go) && t < 2000; t++)
+		sleep_ms(1);
+	pthread_kill(main_thread, SIGRTMIN + 3);
+	pthread_kill(pthread_self(), SIGUSR2);
+	atomic_store(&stacked_sent, 1);
+	return NULL;
+}
+
+static int case_stacked_frames(void)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	sigset_t none;
+	pid_t pid;
+	int st;
+
+	main_thread = pthread_self();
+	install(SIGRTMIN + 3, h_count, 0);
+	install(SIGUSR2, h_count, 0);
+	sigemptyset(&none);
+	pthread_attr_init(&a);
+	pthread_attr_setsigmask_np(&a, &none);
+	pthread_create(&t, &a, stacked_sender, NULL);
+	pid = vfork();
+	if (pid == 0) {
+		atomic_store(&stacked_go, 1);
+		for (int i = 0; !atomic_load(&stacked_sent) && i < 200000000; i++)
+			;
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	pthread_join(t, NULL);
+	say("both %d", wait_runs(&runs, 2, 2000));
+	worker_receipts(SIGRTMIN + 3, 3, 2);
+	say("after %d", wait_runs(&runs, 5, 2000));
+	pthread_attr_destroy(&a);
+	return 0;
+}
+
+/* A handler that leaves by siglongjmp restores the mask sigsetjmp saved:
+ * here one without SIGUSR1, which main had blocked since.  The receipt
+ * queued while it was blocked runs once the jump unblocks it, and so
+ * does one that comes after. */
+static sigjmp_buf jump_env;
+
+static void h_jump(int sig)
+{
+	(void)sig;
+	siglongjmp(jump_env, 1);
+}
+
+static int case_jump_restores_mask(void)
+{
+	install(SIGUSR1, h_count, 0);
+	install(SIGUSR2, h_jump, 0);
+	if (sigsetjmp(jump_env, 1) == 0) {
+		mask_one(SIG_BLOCK, SIGUSR1);
+		worker_receipts(SIGUSR1, 1, 0);
+		raise(SIGUSR2);
+		say("not reached");
+	}
+	say("jumped, first %d", wait_runs(&runs, 1, 2000));
+	worker_receipts(SIGUSR1, 1, 0);
+	say("second %d", wait_runs(&runs, 2, 2000));
+	return 0;
+}
+
 /* --- dispatch ------------------------------------------------------------------- */
 
 static const struct {
@@ -748,6 +829,8 @@ static const struct {
 	{ "altstack-crash", case_altstack_crash },
 	{ "rdtsc-trap", case_rdtsc_trap },
 	{ "prof-samples", case_prof_samples },
+	{ "stacked-frames", case_stacked_frames },
+	{ "jump-restores-mask", case_jump_restores_mask },
 };
 
 int main(int argc, char **argv)

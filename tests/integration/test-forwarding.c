@@ -79,6 +79,11 @@ SAME_AS_NATIVE(altstack_crash_handler, "altstack-crash")
 /* 12. a trapped rdtsc: the trampoline never reads the TSC */
 SAME_AS_NATIVE(rdtsc_trapped, "rdtsc-trap")
 
+/* 14. main's mask as the workers read it: a doorbell that interrupted
+ * another handler's entry, and a jump that restored a saved mask */
+SAME_AS_NATIVE(stacked_frames_keep_main_mask, "stacked-frames")
+SAME_AS_NATIVE(jump_restores_main_mask, "jump-restores-mask")
+
 /* An event of `name` with exception `exc` exists in the log of r->pid. */
 static void expect_exception(struct it_run *r, const char *name, const char *exc)
 {
@@ -176,6 +181,8 @@ int main(void)
 	tcase_add_test(tc, altstack_crash_handler);
 	tcase_add_test(tc, rdtsc_trapped);
 	tcase_add_test(tc, prof_samples_stay_on_busy_thread);
+	tcase_add_test(tc, stacked_frames_keep_main_mask);
+	tcase_add_test(tc, jump_restores_main_mask);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

@@ -31,15 +31,15 @@ void shim__longjmp(void *env, int val) __asm__("_longjmp");
 void shim_siglongjmp(void *env, int val) __asm__("siglongjmp");
 void shim___longjmp_chk(void *env, int val) __asm__("__longjmp_chk");
 
-/* Whether the jump restores a mask saved by sigsetjmp(env, 1): glibc's
- * struct __jmp_buf_tag { __jmpbuf; int __mask_was_saved; __saved_mask }.
- * longjmp and siglongjmp are the same function in glibc; _longjmp never
+/* The mask the jump restores, saved by sigsetjmp(env, 1) (glibc's
+ * struct __jmp_buf_tag { __jmpbuf; int __mask_was_saved; __saved_mask }),
+ * or NULL when it restores none.  longjmp and siglongjmp are the same function in glibc; _longjmp never
  * restores. */
-static bool restores_mask(const void *env)
+static const sigset_t *restored_mask(const void *env)
 {
 	const struct __jmp_buf_tag *b = env;
 
-	return b->__mask_was_saved != 0;
+	return b->__mask_was_saved ? &b->__saved_mask : NULL;
 }
 
 #define JUMP(cname, real, may_restore) \
@@ -47,7 +47,7 @@ static bool restores_mask(const void *env)
 	{ \
 		shim_handler_unwind_to(target_sp(env)); \
 		audit_sink_unwind_to(target_sp(env)); \
-		shim_drain_abandoned(may_restore && restores_mask(env)); \
+		shim_drain_abandoned(may_restore ? restored_mask(env) : NULL); \
 		REAL(real)(env, val); \
 		__builtin_unreachable(); \
 	}

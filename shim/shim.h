@@ -272,7 +272,7 @@ void shim_forward_settle(unsigned long long mask);
 void shim_forward_run_all_here(const char *why);
 void shim_forward_drop_all(const char *why);
 /* A jump left a drain loop: ring again for what is still queued. */
-void shim_drain_abandoned(bool mask_restored);
+void shim_drain_abandoned(const sigset_t *restored);
 unsigned long long shim_forward_overflows(void);
 void shim_forward_count_lost(void);
 void shim_forward_after_fork(void);

@@ -426,10 +426,12 @@ void shim_doorbell(int dsig, siginfo_t *si, void *uc)
 		return;
 	}
 	shim_doorbell_ack(dsig == shim_doorbell_sig[SHIM_DB_INTR] ? SHIM_DB_INTR : SHIM_DB_RESTART);
-	/* Outside any handler the interrupted mask is main's own: what the
-	 * workers read is corrected here if a raw system call changed it. */
-	if (!shim_in_handler())
-		shim_main_mask_set(base);
+	/* `base` is not taken for main's mask outside handlers, even at
+	 * depth 0: when two signals are pending at once the kernel builds
+	 * both frames before returning to user space, so this doorbell may
+	 * have interrupted another handler at its first instruction, under
+	 * that handler's mask.  The shadow only follows libc's entry points
+	 * (see shim_main_mask_set). */
 	shim_handler_enter();
 	runnable = shim_forward_queued() & ~base;
 	for (int sig = 1; runnable && sig < SHIM_NSIG; sig++)
@@ -446,15 +448,29 @@ void shim_doorbell(int dsig, siginfo_t *si, void *uc)
 	errno = saved_errno;
 }
 
-void shim_drain_abandoned(bool mask_restored)
+void shim_drain_abandoned(const sigset_t *restored)
 {
-	if (!draining)
-		return;
+	bool was_draining = draining != 0;
+
 	draining = 0;
+	/* A jump that lands outside every handler on main, restoring a saved
+	 * mask: that is main's mask from then on, and what it unblocks may
+	 * have been queued without a doorbell.  The doorbells are held until
+	 * the jump has set it (settle). */
+	if (restored && shim_doorbell_bits && !shim_in_handler() && shim_is_main_thread() &&
+	    syscall(SYS_getpid) == shim.pid) {
+		unsigned long long m = shim_mask64(restored);
+
+		shim_main_mask_set(m);
+		shim_forward_settle(m);
+		return;
+	}
+	if (!was_draining)
+		return;
 	/* The mask after the jump is unknown here: ring for anything queued;
 	 * the doorbell defers what is still blocked then.  When the jump
 	 * restores a saved mask, hold the doorbells until it has. */
-	if (mask_restored)
+	if (restored)
 		shim_forward_settle(0);
 	else
 		shim_forward_kick(0);

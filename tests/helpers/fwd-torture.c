@@ -3,6 +3,10 @@
  * runs per signal (tests/integration/test-torture.c).
  *
  *   fwd-torture SEED ITERATIONS [trace]
+ *   fwd-torture --exec-check    (the image the exec step runs)
+ *
+ * Half the seeds end the run with main's pthread_exit while main blocks a
+ * signal a worker has received; a worker then reports.
  *
  * The sequence of choices comes from our own PRNG (splitmix64) and depends
  * only on SEED and on what the program itself decided before, never on
@@ -237,9 +241,35 @@ static void desc(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Main's pending and blocked sets as the kernel has them, for the @lost
+ * line: a signal that waits pending behind a mask shows here. */
+static void main_sigstate(char *out, size_t n)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)getpid());
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, "SigPnd:", 7) || !strncmp(line, "ShdPnd:", 7) ||
+		    !strncmp(line, "SigBlk:", 7)) {
+			size_t o = strlen(out);
+
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out + o, n - o, "%s%s", o ? " " : "", line);
+		}
+	fclose(f);
+}
+
 static void note_lost(const char *what)
 {
-	say_err("@lost step=%d kind=%s %s | %s", step_no, step_name, what, step_desc);
+	char st[160];
+
+	main_sigstate(st, sizeof st);
+	say_err("@lost step=%d kind=%s %s | %s | main %s", step_no, step_name, what, step_desc, st);
 	step_lost = 1;
 }
 
@@ -1382,6 +1412,65 @@ static void step_vfork(void)
 	settle();
 }
 
+/* A forked child blocks x on its main thread, its worker receives x
+ * (natively run there; under enforce queued for the child's main), and
+ * the child execs this program as an exec check: nothing of the old
+ * image may be pending or arrive in the new one, which has no handlers. */
+static void *exec_worker(void *arg)
+{
+	do_send(arg);
+	return NULL;
+}
+
+static int exec_check(void)
+{
+	sigset_t pend, none;
+
+	sigpending(&pend);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&pend, sig) == 1)
+			return 1;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	nap_us(20000);
+	return 0;
+}
+
+static void step_exec(void)
+{
+	int x = pick(N_SEND);
+	sigset_t s = one_set(x);
+	struct send ws = { .x = x, .route = chance(50) ? R_THREAD : R_QUEUE, .to = TO_SELF,
+			   .n = is_rt(x) ? 1 + pick(4) : 1 };
+	pid_t pid;
+
+	desc("child blocks %s, its thread receives it x%d, child execs", sig_name[x], ws.n);
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { (char *)"fwd-torture", (char *)"--exec-check", NULL };
+		pthread_attr_t a;
+		pthread_t t;
+		sigset_t none;
+
+		sigprocmask(SIG_BLOCK, &s, NULL);
+		sigemptyset(&none);
+		pthread_attr_init(&a);
+		pthread_attr_setsigmask_np(&a, &none);
+		if (pthread_create(&t, &a, exec_worker, &ws) != 0)
+			_exit(200);
+		pthread_join(t, NULL);
+		execve("/proc/self/exe", argv, environ);
+		_exit(127);
+	}
+	int st = reap(pid);
+	if (st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		child_ok++;
+	else
+		desc("child status %#x", st);
+	expect[X_CHLD] += pid > 0;
+	settle();
+}
+
 /* glibc's system() sets SIGINT (and SIGQUIT) to SIG_IGN behind any
  * interposer and blocks SIGCHLD: a SIGINT pending on main is discarded,
  * one a worker received has run (natively) before. */
@@ -1462,6 +1551,7 @@ static const struct {
 	{ "fork", step_fork, 3 },
 	{ "vfork", step_vfork, 3 },
 	{ "system", step_system, 2 },
+	{ "exec", step_exec, 2 },
 	{ "rlimit", step_rlimit, 3 },
 };
 #define N_STEPS (int)(sizeof steps / sizeof steps[0])
@@ -1566,11 +1656,65 @@ static void report(long long t0)
 	say_err("@ms %lld", (now_us() - t0) / 1000);
 }
 
+/* The end of every run: a late extra delivery still shows. */
+static long long run_t0;
+
+static void finish(void)
+{
+	step_name = "end";
+	step_desc[0] = '\0';
+	step_extra = 0;
+	nap_us(10000);
+	settle();
+	extra_steps += step_extra;
+	report(run_t0);
+}
+
+static void *reporter(void *arg)
+{
+	(void)arg;
+	finish();
+	exit(0);
+}
+
+/* Half the runs end with main's pthread_exit while main blocks x and a
+ * worker has received it (natively run there; under enforce queued for
+ * main): the queue must run before main goes, and a worker reports. */
+static void end_by_main_exit(void)
+{
+	int x = pick(N_SEND);
+	sigset_t s = one_set(x), all;
+	struct send ws = self_send(pick(NW), x);
+	pthread_attr_t a;
+	pthread_t t;
+
+	step_name = "main-exit";
+	step_desc[0] = '\0';
+	desc("block %s", sig_name[x]);
+	mask_main(SIG_BLOCK, &s);
+	int ok = send_from(ws.to, &ws);
+	check_sent(ok, ws.n);
+	expect[x] += ok;
+	desc("main pthread_exit");
+	if (tracing)
+		say_err("@step %d %s | %s", step_no, step_name, step_desc);
+	sigfillset(&all);
+	pthread_attr_init(&a);
+	pthread_attr_setsigmask_np(&a, &all);
+	if (pthread_create(&t, &a, reporter, NULL) != 0) {
+		say_err("@fatal reporter");
+		exit(1);
+	}
+	pthread_exit(NULL);
+}
+
 int main(int argc, char **argv)
 {
-	long long t0 = now_us();
 	long iterations;
 
+	run_t0 = now_us();
+	if (argc == 2 && strcmp(argv[1], "--exec-check") == 0)
+		return exec_check();
 	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "trace") != 0)) {
 		fprintf(stderr, "usage: fwd-torture SEED ITERATIONS [trace]\n");
 		return 2;
@@ -1579,20 +1723,15 @@ int main(int argc, char **argv)
 	iterations = strtol(argv[2], NULL, 10);
 	setup(strtoull(argv[1], NULL, 0));
 	for (step_no = 0; step_no < iterations; step_no++) {
-		if (lost_steps >= MAX_LOST || now_us() - t0 > RUN_BUDGET_US) {
+		if (lost_steps >= MAX_LOST || now_us() - run_t0 > RUN_BUDGET_US) {
 			say_err("@stopped at step %d of %ld", step_no, iterations);
 			lost_steps += (int)(iterations - step_no);
 			break;
 		}
 		run_step(pick_step());
 	}
-	/* a late extra delivery still shows */
-	step_name = "end";
-	step_desc[0] = '\0';
-	step_extra = 0;
-	nap_us(10000);
-	settle();
-	extra_steps += step_extra;
-	report(t0);
+	if (chance(50))
+		end_by_main_exit();
+	finish();
 	return 0;
 }

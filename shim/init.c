@@ -138,6 +138,7 @@ static void options_object(struct jw *w)
 	audit_jw_bool(w, "halt_on_violation", shim.opt.halt_on_violation);
 	audit_jw_str(w, "report", shim.opt.report == SHIM_REPORT_STDERR ? "stderr" : "off");
 	audit_jw_str(w, "sink", shim.opt.sink == SHIM_SINK_MMAP ? "mmap" : "write");
+	audit_jw_bool(w, "profiles", shim.opt.profiles);
 	audit_jw_arr_begin(w, "run_where_received");
 	for (int sig = 1; sig < SHIM_NSIG; sig++)
 		if (shim.opt.run_where_received & shim_sigbit(sig))

@@ -64,13 +64,22 @@ static void finish(struct shim_ev *e, const char *rule, bool deny)
 	shim_ev_commit(e);
 }
 
+/* After an install that changed sig's handler: whose it is now. */
+static void runtime_note(int sig, int r, shim_handler_t handler, int rt, const char *module)
+{
+	if (r != 0 || !handler || shim.opt.mode != SHIM_MODE_ENFORCE)
+		return;
+	if (shim_runtime_installed(sig, rt, shim_is_function(handler)))
+		shim_runtime_event(sig, rt, module);
+}
+
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *oldact)
 {
 	struct shim_ev e;
 	struct sigaction act_copy;
-	const char *rule = NULL;
+	const char *rule = NULL, *module = NULL;
 	bool deny = false;
-	int r, err;
+	int r, err, rt = -1;
 
 	ENTER_INSTALLER_OR(REAL(sigaction)(sig, act, oldact));
 	/* act and oldact may be the same object: the event logs what the
@@ -90,7 +99,9 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 	shim_ev_prepare(&e);
 	if (act && shim_is_function(act->sa_handler)) {
 		shim_ev_note_code((uintptr_t)act->sa_handler);
-		rule = shim_policy_install(&deny);
+		rt = shim_runtime_of_caller(__builtin_return_address(0), &module);
+		if (rt < 0)
+			rule = shim_policy_install(&deny);
 	}
 	if (deny) {
 		r = -1;
@@ -107,8 +118,11 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 		pointer_field(&e, "act_ptr", act == &act_copy ? oldact : act);
 		pointer_field(&e, "oldact_ptr", oldact);
 		shim_ev_result_errno(&e, r, err);
+		if (rt >= 0)
+			audit_jw_str(&e.w, "runtime", shim_runtime_name(rt));
 		finish(&e, rule, deny);
 	}
+	runtime_note(sig, r, act ? act->sa_handler : NULL, rt, module);
 	shim_leave();
 	shim_policy_after(rule, "sigaction", sig);
 	errno = err;

@@ -86,6 +86,7 @@ static int suspend(const sigset_t *set)
 	const sigset_t *temp = shim_strip_doorbells(set, &copy);
 	int r;
 
+	shim_forwarded_wait_check("sigsuspend");
 	suspend_begin(shim_mask64(temp), &g);
 	r = REAL(sigsuspend)(temp);
 	suspend_end(&g);
@@ -207,6 +208,9 @@ static int wait_enforced(const sigset_t *set, siginfo_t *info, const struct time
 	const sigset_t *s = shim_strip_doorbells(set, &copy);
 	int r;
 
+	/* a bounded wait cannot deadlock for good: not worth a warning */
+	if (!timeout)
+		shim_forwarded_wait_check("sigwait");
 	if (timeout) {
 		unsigned long long t = ts_ns(timeout), now = mono_ns();
 

@@ -16,7 +16,11 @@ void shim_options_default(struct shim_options *o)
 	memset(o, 0, sizeof *o);
 	o->mode = SHIM_MODE_ENFORCE;
 	o->rule_install_off_main = SHIM_POLICY_DENY;
-	o->run_where_received = 1ULL << (SIGPROF - 1);
+	/* SIGPROF: sampling profilers (ITIMER_PROF samples the thread that
+	 * burns CPU); SIGPWR/SIGXCPU: Boehm GC's suspend/restart signals on
+	 * Linux, also Mono's (docs/semantics.md, "Runtimes"). */
+	o->run_where_received = 1ULL << (SIGPROF - 1) | 1ULL << (SIGPWR - 1) | 1ULL << (SIGXCPU - 1);
+	o->profiles = true;
 	o->exitcode = -1;
 	o->report = SHIM_REPORT_STDERR;
 }
@@ -51,6 +55,10 @@ static const struct choice bools[] = {
 };
 static const struct choice sinks[] = {
 	{ "write", SHIM_SINK_WRITE }, { "mmap", SHIM_SINK_MMAP }, { NULL, 0 },
+};
+static const struct choice switches[] = {
+	{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 }, { "true", 1 }, { "false", 0 },
+	{ "yes", 1 }, { "no", 0 }, { NULL, 0 },
 };
 static const struct choice reports[] = {
 	{ "stderr", SHIM_REPORT_STDERR }, { "off", SHIM_REPORT_OFF }, { NULL, 0 },
@@ -193,6 +201,10 @@ static int set_option(struct shim_options *o, const char *key, const char *val,
 	} else if (strcmp(key, "run_where_received") == 0) {
 		if (parse_signal_list(key, val, &o->run_where_received, err, errlen))
 			return -1;
+	} else if (strcmp(key, "profiles") == 0) {
+		if (parse_choice(switches, key, val, &c, err, errlen))
+			return -1;
+		o->profiles = c;
 	} else if (strcmp(key, "report") == 0) {
 		if (parse_choice(reports, key, val, &c, err, errlen))
 			return -1;
@@ -200,8 +212,8 @@ static int set_option(struct shim_options *o, const char *key, const char *val,
 	} else {
 		snprintf(err, errlen,
 			 "sigshim: SIGSHIM_OPTIONS: unknown option '%s' (known: mode, log_path, "
-			 "backtrace, sink, rule_install_off_main, run_where_received, exitcode, halt_on_violation, "
-			 "report, help)",
+			 "backtrace, sink, rule_install_off_main, run_where_received, profiles, exitcode, "
+			 "halt_on_violation, report, help)",
 			 key);
 		return -1;
 	}
@@ -289,7 +301,10 @@ const char *shim_options_help(void)
 	"  rule_install_off_main=deny|report|allow\n"
 	"                                handler installed from a thread other than main (default deny; enforce only)\n"
 	"  run_where_received=SIG,...    enforce: handlers of these signals run on the receiving thread\n"
-	"                                (default SIGPROF; none for the strict model)\n"
+	"                                (default SIGPROF,SIGPWR,SIGXCPU; none for the strict model)\n"
+	"  profiles=on|off               enforce: handlers installed by known runtimes (HotSpot, Boehm GC,\n"
+	"                                gccgo, Mono, .NET) run where received and may be installed from\n"
+	"                                any thread (default on; off for the strict model)\n"
 	"  exitcode=N                    exit status if any violation happened, 0..255 (default: off)\n"
 	"  halt_on_violation=0|1         report and abort at the first violation (default 0)\n"
 	"  report=stderr|off             one 'sigshim:' line on stderr per violation (default stderr)\n"

@@ -24,6 +24,7 @@ struct shim_options {
 	enum shim_report report;
 	enum shim_sink sink;
 	unsigned long long run_where_received;   /* bit sig-1: never forwarded */
+	bool profiles;                 /* runtime profiles (shim/runtimes.c) */
 };
 
 #define SHIM_BACKTRACE_MAX 64

@@ -273,6 +273,8 @@ void shim_forward_run_all_here(const char *why);
 void shim_forward_drop_all(const char *why);
 /* A jump left a drain loop: ring again for what is still queued. */
 void shim_drain_abandoned(const sigset_t *restored);
+/* A wait (sigsuspend, sigwait...) from a forwarded handler on main: warn. */
+void shim_forwarded_wait_check(const char *wait);
 unsigned long long shim_forward_overflows(void);
 void shim_forward_count_lost(void);
 void shim_forward_after_fork(void);
@@ -306,6 +308,19 @@ static inline unsigned long long shim_mask64(const sigset_t *s)
 /* siginterrupt()'s set, which decides signal()'s SA_RESTART as in glibc. */
 bool shim_sigintr_has(int sig);
 void shim_sigintr_set(int sig, bool interrupt);
+
+/* Runtime profiles (runtimes.c, mode=enforce).  The profile index of the
+ * module holding `caller` (sigaction's return address), or -1; *module
+ * its path.  Ordinary context. */
+int shim_runtime_of_caller(const void *caller, const char **module);
+const char *shim_runtime_name(int rt);
+/* After an install of sig by runtime rt (-1: anyone else); true the first
+ * time rt installs sig (log sigshim.runtime). */
+bool shim_runtime_installed(int sig, int rt, bool function);
+/* Signal context: sig's handler belongs to a runtime. */
+bool shim_runtime_placed(int sig);
+/* Writes sigshim.runtime for runtime rt's first install of sig. */
+void shim_runtime_event(int sig, int rt, const char *module);
 
 /* Policy (mode=enforce). */
 const char *shim_policy_install(bool *deny);

@@ -156,6 +156,69 @@ unsigned long shim_handler_runs(void)
 	return handler_runs;
 }
 
+/* The forwarded instance this thread (main) is running, for the wait
+ * diagnosis below: 0 outside drain()'s handlers. */
+static SHIM_TLS int fwd_running_sig;
+static SHIM_TLS pid_t fwd_running_from;
+static SHIM_TLS uintptr_t fwd_running_handler;
+static atomic_ullong fwd_wait_warned;
+
+static void put(const char *s)
+{
+	syscall(SYS_write, 2, s, strlen(s));
+}
+
+/* A forwarded handler that waits on main for another signal is a
+ * per-thread protocol (a collector's suspend handler sigsuspends until
+ * its restart signal): on main it deadlocks whenever main is the one to
+ * send that signal.  Said once per signal, on stderr and in the log, with
+ * the option that runs it where received.  Signal context. */
+void shim_forwarded_wait_check(const char *wait)
+{
+	int sig = fwd_running_sig;
+	char sb[16], num[24], list[512];
+	size_t o = 0;
+	struct shim_ev_small e;
+
+	if (!sig || (atomic_fetch_or(&fwd_wait_warned, shim_sigbit(sig)) & shim_sigbit(sig)))
+		return;
+	list[0] = '\0';
+	for (int s2 = 1; s2 < SHIM_NSIG; s2++)
+		if (s2 == sig || (shim.opt.run_where_received & shim_sigbit(s2))) {
+			const char *n = audit_signame(s2, sb);
+
+			if (o + strlen(n) + 2 >= sizeof list)
+				break;
+			if (o)
+				list[o++] = ',';
+			strcpy(list + o, n);
+			o += strlen(n);
+		}
+	if (shim.opt.report == SHIM_REPORT_STDERR) {
+		put("sigshim: warning: the handler of ");
+		put(audit_signame(sig, sb));
+		put(", received by thread tid=");
+		num[audit_fmt_i64(num, fwd_running_from)] = '\0';
+		put(num);
+		put(" and run on the main thread, waits in ");
+		put(wait);
+		put(": a per-thread protocol deadlocks there if main is to wake it; "
+		    "to run it where received: SIGSHIM_OPTIONS=run_where_received=");
+		put(list);
+		put(" (with the signal that wakes it)\n");
+	}
+	if (!audit_sink_active())
+		return;
+	shim_evs_begin(&e, "sigshim.warning");
+	thread_fields(&e.w, pthread_self(), sig);
+	audit_jw_str(&e.w, "finding", "forwarded-handler-waits");
+	audit_jw_str(&e.w, "wait", wait);
+	audit_jw_handler(&e.w, "handler", fwd_running_handler);
+	audit_jw_int(&e.w, "from_tid", fwd_running_from);
+	audit_jw_str(&e.w, "suggest", list);
+	shim_evs_commit(&e);
+}
+
 static void call_handler(int sig, uintptr_t h, unsigned long fl, siginfo_t *si, void *uc)
 {
 	int saved_busy = shim_busy;
@@ -213,6 +276,8 @@ static const char *placement(int sig, const siginfo_t *si)
 		return "self-abort";
 	if (shim.opt.run_where_received & shim_sigbit(sig))
 		return "run-where-received";
+	if (shim_runtime_placed(sig))
+		return "runtime";
 	if (shim_is_main_thread())
 		return "";
 	if (shim_main_exited())
@@ -362,7 +427,13 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
 		record_received(sig, si, uc, h, NULL);
 	}
 	errno = saved_errno;
-	call_handler(sig, h, fl, si, uc);
+	{
+		int prev = fwd_running_sig;
+
+		fwd_running_sig = 0;
+		call_handler(sig, h, fl, si, uc);
+		fwd_running_sig = prev;
+	}
 	/* Main's mask is about to be what it was before this delivery: what
 	 * a doorbell deferred meanwhile may run then. */
 	if (where && (*where == '\0' || (shim_is_main_thread() &&
@@ -390,6 +461,9 @@ void shim_trampoline(int sig, siginfo_t *si, void *uc)
 static void drain(int sig, unsigned long long base, void *uc, int saved_errno)
 {
 	struct shim_fwd_item it;
+	int prev_sig;
+	pid_t prev_from;
+	uintptr_t prev_h;
 
 	if (draining & shim_sigbit(sig))
 		return;
@@ -403,8 +477,17 @@ static void drain(int sig, unsigned long long base, void *uc, int saved_errno)
 		record_handled(sig, it.handler, &it, NULL);
 		/* The mask the kernel would have given the handler on main. */
 		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, NULL, sizeof m);
+		prev_sig = fwd_running_sig;
+		prev_from = fwd_running_from;
+		prev_h = fwd_running_handler;
+		fwd_running_sig = sig;
+		fwd_running_from = it.from_tid;
+		fwd_running_handler = it.handler;
 		errno = saved_errno;
 		call_handler(sig, it.handler, it.flags, &it.info, uc);
+		fwd_running_sig = prev_sig;
+		fwd_running_from = prev_from;
+		fwd_running_handler = prev_h;
 	}
 	draining &= ~shim_sigbit(sig);
 }
@@ -453,6 +536,7 @@ void shim_drain_abandoned(const sigset_t *restored)
 	bool was_draining = draining != 0;
 
 	draining = 0;
+	fwd_running_sig = 0;
 	/* A jump that lands outside every handler on main, restoring a saved
 	 * mask: that is main's mask from then on, and what it unblocks may
 	 * have been queued without a doorbell.  The doorbells are held until

@@ -169,7 +169,9 @@ START_TEST(run_where_received_lists)
 	char err[512];
 
 	shim_options_default(&o);
-	ASSERT_TRUE(o.run_where_received == 1ULL << (SIGPROF - 1));
+	/* profilers, and Boehm GC's suspend/restart */
+	ASSERT_TRUE(o.run_where_received == ((1ULL << (SIGPROF - 1)) | (1ULL << (SIGPWR - 1)) |
+					     (1ULL << (SIGXCPU - 1))));
 	ASSERT_INT_EQ(parse(&o, "run_where_received=SIGPWR,XCPU,27", err), 0);
 	ASSERT_TRUE(o.run_where_received == ((1ULL << (SIGPWR - 1)) | (1ULL << (SIGXCPU - 1)) |
 					     (1ULL << (27 - 1))));
@@ -190,6 +192,23 @@ START_TEST(run_where_received_lists)
 }
 END_TEST
 
+START_TEST(profiles_switch)
+{
+	struct shim_options o;
+	char err[512];
+
+	shim_options_default(&o);
+	ASSERT_TRUE(o.profiles);
+	ASSERT_INT_EQ(parse(&o, "profiles=off", err), 0);
+	ASSERT_TRUE(!o.profiles);
+	ASSERT_INT_EQ(parse(&o, "profiles=on", err), 0);
+	ASSERT_TRUE(o.profiles);
+	ASSERT_INT_EQ(parse(&o, "profiles=maybe", err), -1);
+	ASSERT_STR_CONTAINS(err, "profiles");
+	ASSERT_STR_CONTAINS(err, "on|off");
+}
+END_TEST
+
 START_TEST(help_text_lists_every_key)
 {
 	const char *h = shim_options_help();
@@ -204,6 +223,7 @@ START_TEST(help_text_lists_every_key)
 	ASSERT_STR_CONTAINS(h, "sink=");
 	ASSERT_STR_CONTAINS(h, "help=");
 	ASSERT_STR_CONTAINS(h, "run_where_received=");
+	ASSERT_STR_CONTAINS(h, "profiles=");
 }
 END_TEST
 
@@ -222,6 +242,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, malformed_items);
 	tcase_add_test(tc, long_path);
 	tcase_add_test(tc, run_where_received_lists);
+	tcase_add_test(tc, profiles_switch);
 	tcase_add_test(tc, help_text_lists_every_key);
 	suite_add_tcase(s, tc);
 	return s;

@@ -217,7 +217,7 @@ static int send_doorbell(int kind)
 	info.si_pid = shim.pid;
 	info.si_uid = getuid();
 	info.si_value.sival_ptr = DOORBELL_TAG;
-	if (syscall(SYS_rt_tgsigqueueinfo, shim.pid, shim.pid, info.si_signo, &info) == 0)
+	if (syscall(SYS_rt_tgsigqueueinfo, shim.pid, shim_main_tid(), info.si_signo, &info) == 0)
 		return 0;
 	return -errno;
 }
@@ -347,6 +347,10 @@ bool shim_main_exited(void)
 static void main_thread_exiting(void *unused)
 {
 	(void)unused;
+	/* the primordial thread, after main_thread=first-installer chose
+	 * another, is a worker like any */
+	if (!shim_is_main_thread())
+		return;
 	atomic_store(&main_gone, 1);
 	shim_forward_run_all_here("main-thread-exited");
 }
@@ -444,4 +448,12 @@ void shim_doorbell_after_fork(void)
 	sigaddset(&db, shim_doorbell_sig[SHIM_DB_RESTART]);
 	REAL(pthread_sigmask)(SIG_UNBLOCK, &db, &cur);
 	shim_main_mask_set(shim_mask64(&cur));
+}
+
+/* main_thread=first-installer chose this thread: the doorbells must reach
+ * it, workers ring against its mask, and its pthread_exit is watched. */
+void shim_main_became(void)
+{
+	shim_doorbell_after_fork();
+	shim_main_watch();
 }

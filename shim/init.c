@@ -139,6 +139,7 @@ static void options_object(struct jw *w)
 	audit_jw_str(w, "report", shim.opt.report == SHIM_REPORT_STDERR ? "stderr" : "off");
 	audit_jw_str(w, "sink", shim.opt.sink == SHIM_SINK_MMAP ? "mmap" : "write");
 	audit_jw_bool(w, "profiles", shim.opt.profiles);
+	audit_jw_str(w, "main_thread", shim.opt.main_first_installer ? "first-installer" : "primordial");
 	audit_jw_arr_begin(w, "run_where_received");
 	for (int sig = 1; sig < SHIM_NSIG; sig++)
 		if (shim.opt.run_where_received & shim_sigbit(sig))
@@ -272,6 +273,7 @@ static void after_fork_child(void)
 	shim.pid = getpid();
 	shim.main_thread = pthread_self();
 	shim.forked = true;
+	shim_main_after_fork();
 	shim_event_reset_seq();
 	shim_policy_after_fork();
 	audit_sink_after_fork();

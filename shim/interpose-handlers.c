@@ -64,6 +64,25 @@ static void finish(struct shim_ev *e, const char *rule, bool deny)
 	shim_ev_commit(e);
 }
 
+/* main_thread=first-installer: this thread installs the first function
+ * handler and becomes the main thread. */
+static void maybe_choose_main(void)
+{
+	struct shim_ev e;
+
+	if (shim_in_handler() || !shim_main_choose())
+		return;
+	shim_main_became();
+	if (!audit_sink_active())
+		return;
+	e.nbt = 0;
+	shim_ev_begin(&e, "sigshim.main_thread");
+	audit_jw_uint(&e.w, "thread_id", (unsigned long long)pthread_self());
+	audit_jw_int(&e.w, "main_tid", shim_gettid());
+	audit_jw_str(&e.w, "reason", "first-installer");
+	shim_ev_commit(&e);
+}
+
 /* After an install that changed sig's handler: whose it is now. */
 static void runtime_note(int sig, int r, shim_handler_t handler, int rt, const char *module)
 {
@@ -100,8 +119,10 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 	if (act && shim_is_function(act->sa_handler)) {
 		shim_ev_note_code((uintptr_t)act->sa_handler);
 		rt = shim_runtime_of_caller(__builtin_return_address(0), &module);
-		if (rt < 0)
+		if (rt < 0) {
+			maybe_choose_main();
 			rule = shim_policy_install(&deny);
+		}
 	}
 	if (deny) {
 		r = -1;
@@ -184,6 +205,7 @@ static shim_handler_t signal_common(const char *event, int sig, shim_handler_t h
 	shim_ev_prepare(&e);
 	if (shim_is_function(handler)) {
 		shim_ev_note_code((uintptr_t)handler);
+		maybe_choose_main();
 		rule = shim_policy_install(&deny);
 	}
 	if (deny) {

@@ -60,6 +60,9 @@ static const struct choice switches[] = {
 	{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 }, { "true", 1 }, { "false", 0 },
 	{ "yes", 1 }, { "no", 0 }, { NULL, 0 },
 };
+static const struct choice main_threads[] = {
+	{ "primordial", 0 }, { "first-installer", 1 }, { NULL, 0 },
+};
 static const struct choice reports[] = {
 	{ "stderr", SHIM_REPORT_STDERR }, { "off", SHIM_REPORT_OFF }, { NULL, 0 },
 };
@@ -201,6 +204,10 @@ static int set_option(struct shim_options *o, const char *key, const char *val,
 	} else if (strcmp(key, "run_where_received") == 0) {
 		if (parse_signal_list(key, val, &o->run_where_received, err, errlen))
 			return -1;
+	} else if (strcmp(key, "main_thread") == 0) {
+		if (parse_choice(main_threads, key, val, &c, err, errlen))
+			return -1;
+		o->main_first_installer = c;
 	} else if (strcmp(key, "profiles") == 0) {
 		if (parse_choice(switches, key, val, &c, err, errlen))
 			return -1;
@@ -212,7 +219,8 @@ static int set_option(struct shim_options *o, const char *key, const char *val,
 	} else {
 		snprintf(err, errlen,
 			 "sigshim: SIGSHIM_OPTIONS: unknown option '%s' (known: mode, log_path, "
-			 "backtrace, sink, rule_install_off_main, run_where_received, profiles, exitcode, "
+			 "backtrace, sink, rule_install_off_main, run_where_received, profiles, main_thread, "
+			 "exitcode, "
 			 "halt_on_violation, report, help)",
 			 key);
 		return -1;
@@ -305,6 +313,9 @@ const char *shim_options_help(void)
 	"  profiles=on|off               enforce: handlers installed by known runtimes (HotSpot, Boehm GC,\n"
 	"                                gccgo, Mono, .NET) run where received and may be installed from\n"
 	"                                any thread (default on; off for the strict model)\n"
+	"  main_thread=primordial|first-installer\n"
+	"                                enforce: the main thread is the one whose tid is the pid (default),\n"
+	"                                or the first thread that installs a function handler\n"
 	"  exitcode=N                    exit status if any violation happened, 0..255 (default: off)\n"
 	"  halt_on_violation=0|1         report and abort at the first violation (default 0)\n"
 	"  report=stderr|off             one 'sigshim:' line on stderr per violation (default stderr)\n"

@@ -25,6 +25,7 @@ struct shim_options {
 	enum shim_sink sink;
 	unsigned long long run_where_received;   /* bit sig-1: never forwarded */
 	bool profiles;                 /* runtime profiles (shim/runtimes.c) */
+	bool main_first_installer;     /* main_thread=first-installer */
 };
 
 #define SHIM_BACKTRACE_MAX 64

@@ -166,6 +166,14 @@ static inline bool shim_called_by_unwinder(const void *ret_addr)
 
 pid_t shim_gettid(void);
 bool shim_is_main_thread(void);
+/* The main thread's tid: the pid, or the thread main_thread=first-installer
+ * chose. */
+pid_t shim_main_tid(void);
+bool shim_main_choose(void);
+void shim_main_after_fork(void);
+/* The thread just chosen as main (first-installer): doorbells, mask, watch,
+ * and a sigshim.main_thread event. */
+void shim_main_became(void);
 
 /* Handler nesting on this thread.  Entries are dropped when the stack has
  * unwound past them (a handler that left with siglongjmp). */

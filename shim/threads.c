@@ -6,6 +6,7 @@
  * as in CPython. */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -30,9 +31,47 @@ pid_t shim_gettid(void)
 	return cached_tid;
 }
 
+/* The main thread's tid when it is not the primordial thread
+ * (main_thread=first-installer chose another); 0: the pid. */
+static atomic_int chosen_tid;
+static atomic_int chosen;
+
+pid_t shim_main_tid(void)
+{
+	pid_t t = atomic_load_explicit(&chosen_tid, memory_order_acquire);
+
+	return t ? t : shim.pid;
+}
+
 bool shim_is_main_thread(void)
 {
-	return shim_gettid() == shim.pid;
+	return shim_gettid() == shim_main_tid();
+}
+
+/* main_thread=first-installer: the first thread to install a function
+ * handler (not a runtime's) becomes the main thread.  True when this call
+ * made the choice and it is not the primordial thread.  Ordinary context. */
+bool shim_main_choose(void)
+{
+	int zero = 0;
+
+	if (!shim.opt.main_first_installer || shim.opt.mode != SHIM_MODE_ENFORCE ||
+	    atomic_load(&chosen) ||
+	    !atomic_compare_exchange_strong(&chosen, &zero, 1))
+		return false;
+	if (shim_gettid() == shim.pid)
+		return false;
+	shim.main_thread = pthread_self();
+	shim.main_thread_known = true;
+	atomic_store_explicit(&chosen_tid, shim_gettid(), memory_order_release);
+	return true;
+}
+
+/* A child's main thread is the forking thread (tid == pid), and the
+ * choice was made in the parent. */
+void shim_main_after_fork(void)
+{
+	atomic_store(&chosen_tid, 0);
 }
 
 static uintptr_t current_sp(void)

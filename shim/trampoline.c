@@ -109,7 +109,7 @@ static void record_forwarded(int sig)
 	audit_jw_bool(&e.w, "main", false);
 	audit_jw_uint(&e.w, "from_thread_id", (unsigned long long)pthread_self());
 	audit_jw_int(&e.w, "from_tid", shim_gettid());
-	audit_jw_int(&e.w, "to_tid", shim.pid);
+	audit_jw_int(&e.w, "to_tid", shim_main_tid());
 	shim_evs_commit(&e);
 }
 

@@ -802,6 +802,73 @@ static int case_jump_restores_mask(void)
 	return 0;
 }
 
+/* --- main_thread=first-installer --------------------------------------------------- */
+
+/* A second thread installs the first handler; then the primordial thread
+ * receives the signal and installs one of its own.  Natively and by
+ * default the primordial thread is main; with first-installer the
+ * installer is, so the handler runs there and the primordial thread's
+ * install is off main. */
+static atomic_int inst_done;
+static atomic_int ran_tid;
+static atomic_int inst_tid;
+
+static void h_where(int sig)
+{
+	(void)sig;
+	atomic_store(&ran_tid, gettid());
+	atomic_fetch_add(&runs, 1);
+}
+
+static void *first_installer(void *arg)
+{
+	struct sigaction sa;
+	int ok;
+
+	(void)arg;
+	atomic_store(&inst_tid, gettid());
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h_where;
+	sigemptyset(&sa.sa_mask);
+	ok = sigaction(SIGUSR1, &sa, NULL) == 0;
+	say("installer: %s", ok ? "ok" : strerror(errno));
+	atomic_store(&inst_done, ok ? 1 : 2);
+	if (ok)
+		wait_runs(&runs, 1, 2000);
+	return NULL;
+}
+
+static int case_first_installer(void)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	sigset_t none;
+	int tid;
+
+	sigemptyset(&none);
+	pthread_attr_init(&a);
+	pthread_attr_setsigmask_np(&a, &none);
+	pthread_create(&t, &a, first_installer, NULL);
+	for (int i = 0; !atomic_load(&inst_done) && i < 2000; i++)
+		sleep_ms(1);
+	if (atomic_load(&inst_done) == 1)
+		raise(SIGUSR1);
+	pthread_join(t, NULL);
+	tid = atomic_load(&ran_tid);
+	say("ran on %s", !tid ? "nothing" : tid == atomic_load(&inst_tid) ? "installer" :
+			 tid == getpid() ? "primordial" : "other");
+	errno = 0;
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = h_count;
+		say("primordial install: %s", sigaction(SIGUSR2, &sa, NULL) == 0 ? "ok" : strerror(errno));
+	}
+	pthread_attr_destroy(&a);
+	return 0;
+}
+
 /* --- dispatch ------------------------------------------------------------------- */
 
 static const struct {
@@ -831,6 +898,7 @@ static const struct {
 	{ "prof-samples", case_prof_samples },
 	{ "stacked-frames", case_stacked_frames },
 	{ "jump-restores-mask", case_jump_restores_mask },
+	{ "first-installer", case_first_installer },
 };
 
 int main(int argc, char **argv)

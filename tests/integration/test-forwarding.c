@@ -84,6 +84,46 @@ SAME_AS_NATIVE(rdtsc_trapped, "rdtsc-trap")
 SAME_AS_NATIVE(stacked_frames_keep_main_mask, "stacked-frames")
 SAME_AS_NATIVE(jump_restores_main_mask, "jump-restores-mask")
 
+/* main_thread=: the primordial thread by default (a second thread's
+ * install is denied), the first installer on request (the handler runs
+ * there, and the primordial thread's install is off main). */
+static void first_installer_run(const char *opts, const char *want)
+{
+	struct it_run r;
+
+	memset(&r, 0, sizeof r);
+	r.helper = "fwd-cases";
+	r.args[0] = "first-installer";
+	r.shim = opts != NULL;
+	r.raw_options = opts;
+	it_run(&r);
+	it_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "%s: %s\n%s",
+		      opts ? opts : "native", it_status_str(r.status), r.err);
+	it_assert_str_eq(r.out, want);
+	if (opts && strstr(opts, "first-installer") && !strstr(opts, "mode=audit")) {
+		json_t *evs = it_load_main(&r);
+
+		it_expect(evs, 0, "{s:s,s:s}", "event", "sigshim.main_thread", "reason",
+			  "first-installer");
+		it_expect(evs, 0, "{s:s,s:s}", "event", "signal.sigaction", "violation",
+			  "install-off-main");
+		json_decref(evs);
+	}
+	it_run_free(&r);
+}
+
+IT_TEST(main_thread_first_installer)
+{
+	first_installer_run(NULL, "installer: ok\nran on primordial\nprimordial install: ok\n");
+	first_installer_run("report=off:log_path={dir}/log.%p.jsonl",
+			    "installer: Operation not permitted\nran on nothing\nprimordial install: ok\n");
+	first_installer_run("main_thread=first-installer:report=off:log_path={dir}/log.%p.jsonl",
+			    "installer: ok\nran on installer\nprimordial install: Operation not permitted\n");
+	first_installer_run("mode=audit:main_thread=first-installer:log_path={dir}/log.%p.jsonl",
+			    "installer: ok\nran on primordial\nprimordial install: ok\n");
+}
+IT_END
+
 /* An event of `name` with exception `exc` exists in the log of r->pid. */
 static void expect_exception(struct it_run *r, const char *name, const char *exc)
 {
@@ -183,6 +223,7 @@ int main(void)
 	tcase_add_test(tc, prof_samples_stay_on_busy_thread);
 	tcase_add_test(tc, stacked_frames_keep_main_mask);
 	tcase_add_test(tc, jump_restores_main_mask);
+	tcase_add_test(tc, main_thread_first_installer);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

@@ -203,6 +203,13 @@ START_TEST(profiles_switch)
 	ASSERT_TRUE(!o.profiles);
 	ASSERT_INT_EQ(parse(&o, "profiles=on", err), 0);
 	ASSERT_TRUE(o.profiles);
+	ASSERT_TRUE(!o.main_first_installer);
+	ASSERT_INT_EQ(parse(&o, "main_thread=first-installer", err), 0);
+	ASSERT_TRUE(o.main_first_installer);
+	ASSERT_INT_EQ(parse(&o, "main_thread=primordial", err), 0);
+	ASSERT_TRUE(!o.main_first_installer);
+	ASSERT_INT_EQ(parse(&o, "main_thread=main", err), -1);
+	ASSERT_STR_CONTAINS(err, "primordial|first-installer");
 	ASSERT_INT_EQ(parse(&o, "profiles=maybe", err), -1);
 	ASSERT_STR_CONTAINS(err, "profiles");
 	ASSERT_STR_CONTAINS(err, "on|off");
@@ -224,6 +231,7 @@ START_TEST(help_text_lists_every_key)
 	ASSERT_STR_CONTAINS(h, "help=");
 	ASSERT_STR_CONTAINS(h, "run_where_received=");
 	ASSERT_STR_CONTAINS(h, "profiles=");
+	ASSERT_STR_CONTAINS(h, "main_thread=");
 }
 END_TEST
 

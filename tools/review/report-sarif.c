@@ -88,7 +88,7 @@ static json_t *properties_of(const struct tool_violation *v)
 			 "tid", (json_int_t)e->tid, "seq", (json_int_t)e->seq,
 			 "event", e->name, "signal", sig,
 			 "policy", tool_json_str(e->ev, "policy"), "log", log,
-			 "main_thread", e->tid == e->pid);
+			 "main_thread", tool_event_on_main(e));
 }
 
 static json_t *result_of(const struct tool_violation *v, size_t rule_index)

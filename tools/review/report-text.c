@@ -55,7 +55,7 @@ void tool_report_text_one(FILE *out, const struct tool_violation *v)
 	tool_event_brief(e, brief, sizeof brief);
 	fprintf(out, "WARNING: sigshim: %s (pid=%lld, thread_id=%lld, tid=%lld%s)\n",
 		v->rule, e->pid, acting_thread(e), e->tid,
-		e->tid == e->pid ? ", main thread" : ", not the main thread");
+		tool_event_on_main(e) ? ", main thread" : ", not the main thread");
 	fprintf(out, "  %s %s policy=%s (%s:%ld)\n", e->name, brief,
 		tool_json_str(e->ev, "policy") ?: "?", e->file, e->line);
 	for (size_t i = 0; i < v->nframes; i++)

@@ -32,6 +32,11 @@ struct tool_event {
 	const char *name;       /* "event" field, borrowed from ev */
 };
 
+/* Whether the event's thread was the main thread: its "main" field (the
+ * shim's own judgement, which main_thread=first-installer may move off
+ * the primordial thread), else tid == pid. */
+int tool_event_on_main(const struct tool_event *e);
+
 struct tool_module {
 	char *path;
 	uint64_t bias, start, end;

@@ -98,3 +98,10 @@ void tool_event_brief(const struct tool_event *e, char *buf, size_t len)
 		pos = append_value(buf, len, pos, v);
 	}
 }
+
+int tool_event_on_main(const struct tool_event *e)
+{
+	json_t *m = json_object_get(e->ev, "main");
+
+	return json_is_boolean(m) ? json_is_true(m) : e->tid == e->pid;
+}

@@ -802,6 +802,47 @@ static int case_jump_restores_mask(void)
 	return 0;
 }
 
+/* --- every signal number, as a runtime's start-up walks them ---------------------- */
+
+/* gccgo's runtime queries and installs a handler for every signal 1..64
+ * and aborts ("sigaction read failure") on any error but glibc's 32 and
+ * 33; then the program sends itself 63.  The shim's reserved doorbells
+ * must look like any free signal. */
+static atomic_int runs63;
+
+static void h63(int sig)
+{
+	if (sig == 63)
+		atomic_fetch_add(&runs63, 1);
+}
+
+static int case_every_signal(void)
+{
+	char qf[256] = "", inf[256] = "";
+	struct sigaction sa, old;
+
+	for (int sig = 1; sig <= 64; sig++)
+		if (sigaction(sig, NULL, &old) != 0)
+			snprintf(qf + strlen(qf), sizeof qf - strlen(qf), " %d", sig);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h63;
+	sigemptyset(&sa.sa_mask);
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU && sig != SIGSTOP &&
+		    sig != SIGKILL && sigaction(sig, &sa, NULL) != 0)
+			snprintf(inf + strlen(inf), sizeof inf - strlen(inf), " %d", sig);
+	say("query failures:%s", qf);
+	say("install failures:%s", inf);
+	sigaction(63, NULL, &old);
+	say("63 reads back: %s", old.sa_handler == h63 ? "h63" : "other");
+	kill(getpid(), 63);
+	say("63 runs %d", wait_runs(&runs63, 1, 1000));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig <= 64; sig++)
+		sigaction(sig, &sa, NULL);
+	return 0;
+}
+
 /* --- main_thread=first-installer --------------------------------------------------- */
 
 /* A second thread installs the first handler; then the primordial thread
@@ -899,6 +940,7 @@ static const struct {
 	{ "stacked-frames", case_stacked_frames },
 	{ "jump-restores-mask", case_jump_restores_mask },
 	{ "first-installer", case_first_installer },
+	{ "every-signal", case_every_signal },
 };
 
 int main(int argc, char **argv)

@@ -84,6 +84,9 @@ SAME_AS_NATIVE(rdtsc_trapped, "rdtsc-trap")
 SAME_AS_NATIVE(stacked_frames_keep_main_mask, "stacked-frames")
 SAME_AS_NATIVE(jump_restores_main_mask, "jump-restores-mask")
 
+/* a runtime's start-up query and install of every signal (gccgo's) */
+SAME_AS_NATIVE(every_signal_number_installs, "every-signal")
+
 /* main_thread=: the primordial thread by default (a second thread's
  * install is denied), the first installer on request (the handler runs
  * there, and the primordial thread's install is off main). */
@@ -224,6 +227,7 @@ int main(void)
 	tcase_add_test(tc, stacked_frames_keep_main_mask);
 	tcase_add_test(tc, jump_restores_main_mask);
 	tcase_add_test(tc, main_thread_first_installer);
+	tcase_add_test(tc, every_signal_number_installs);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

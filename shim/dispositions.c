@@ -149,6 +149,54 @@ static bool in_vfork_child(void)
 	return shim.pid != 0 && getpid() != shim.pid;
 }
 
+/* The shim's reserved doorbells (mode=enforce) look like free signals to
+ * the program: a runtime's start-up walks every number and aborts on an
+ * unexpected error (gccgo).  An install is kept in the table as the
+ * program's view and never reaches the kernel, which keeps the doorbell
+ * handler; a query reads the view back.  A handler in it runs when the
+ * program itself sends the signal (trampoline.c, shim_doorbell). */
+static int reserved_install(int sig, const struct sigaction *act, struct sigaction *oldact)
+{
+	sigset_t saved;
+	uintptr_t h;
+	unsigned long fl;
+	unsigned long long mask;
+
+	if (act)
+		lock_sig(sig, &saved);
+	shim_ent_read(sig, &h, &fl, &mask);
+	if (oldact) {
+		memset(oldact, 0, sizeof *oldact);
+		oldact->sa_handler = (shim_handler_t)h;
+		oldact->sa_flags = (int)fl;
+		sigemptyset(&oldact->sa_mask);
+		((unsigned long long *)(void *)&oldact->sa_mask)[0] = mask;
+	}
+	if (act) {
+		ent_write(sig, (uintptr_t)act->sa_handler, (unsigned long)(unsigned)act->sa_flags,
+			  shim_mask64(&act->sa_mask));
+		unlock_sig(sig, &saved);
+	}
+	return 0;
+}
+
+/* Signal context: the program's handler for a reserved signal it sent
+ * itself; SA_RESETHAND as the kernel would.  0 when there is none. */
+uintptr_t shim_reserved_handler(int sig, unsigned long *fl, unsigned long long *mask)
+{
+	sigset_t saved;
+	uintptr_t h;
+
+	lock_sig(sig, &saved);
+	shim_ent_read(sig, &h, fl, mask);
+	if (!shim_is_function((shim_handler_t)h))
+		h = 0;
+	else if (*fl & SA_RESETHAND)
+		ent_write(sig, (uintptr_t)SIG_DFL, *fl, *mask);
+	unlock_sig(sig, &saved);
+	return h;
+}
+
 int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact)
 {
 	sigset_t saved;
@@ -158,10 +206,8 @@ int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact)
 	 * doorbells are the shim's, as 32 and 33 are glibc's. */
 	if (!valid_sig(sig))
 		return REAL(sigaction)(sig, act, oldact);
-	if (shim_doorbell_bits & shim_sigbit(sig)) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (shim_doorbell_bits & shim_sigbit(sig))
+		return reserved_install(sig, act, oldact);
 	/* A query changes nothing and needs no lock; a vfork child's install
 	 * goes to libc untranslated.  Both read back the program's view. */
 	if (!act || in_vfork_child()) {

@@ -88,6 +88,8 @@ static void runtime_note(int sig, int r, shim_handler_t handler, int rt, const c
 {
 	if (r != 0 || !handler || shim.opt.mode != SHIM_MODE_ENFORCE)
 		return;
+	if (shim_is_function(handler))
+		shim_installer_set(sig, module);
 	if (shim_runtime_installed(sig, rt, shim_is_function(handler)))
 		shim_runtime_event(sig, rt, module);
 }

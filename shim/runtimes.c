@@ -81,20 +81,42 @@ static bool module_matches(const char *path, const struct profile *p)
 	return access(other, F_OK) == 0;
 }
 
+/* *module: the caller's module path whenever it can be told (for the
+ * wait diagnosis), runtime or not. */
 int shim_runtime_of_caller(const void *caller, const char **module)
 {
 	Dl_info info;
 
 	*module = NULL;
-	if (!shim.opt.profiles || shim.opt.mode != SHIM_MODE_ENFORCE || !caller ||
-	    shim_in_handler() || !dladdr(caller, &info) || !info.dli_fname)
+	if (shim.opt.mode != SHIM_MODE_ENFORCE || !caller || shim_in_handler() ||
+	    !dladdr(caller, &info) || !info.dli_fname)
+		return -1;
+	*module = info.dli_fname;
+	if (!shim.opt.profiles)
 		return -1;
 	for (int i = 0; i < N_PROFILES; i++)
-		if (module_matches(info.dli_fname, &profiles[i])) {
-			*module = info.dli_fname;
+		if (module_matches(info.dli_fname, &profiles[i]))
 			return i;
-		}
 	return -1;
+}
+
+/* Who installed each signal's current function handler (a path the
+ * loader owns; "" before any or for the main program, whose dli_fname
+ * glibc gives as ""). */
+static const char *_Atomic installer[SHIM_NSIG];
+
+void shim_installer_set(int sig, const char *module)
+{
+	if (sig > 0 && sig < SHIM_NSIG)
+		atomic_store(&installer[sig], module);
+}
+
+/* Signal context: a load. */
+const char *shim_installer_of(int sig)
+{
+	const char *m = sig > 0 && sig < SHIM_NSIG ? atomic_load(&installer[sig]) : NULL;
+
+	return m ? m : "";
 }
 
 const char *shim_runtime_name(int rt)

@@ -231,6 +231,8 @@ void shim_dispositions_after_fork(void);
 /* The program's handler, flags and sa_mask (bits 1..64) for `sig`. */
 void shim_ent_read(int sig, uintptr_t *h, unsigned long *fl, unsigned long long *mask);
 bool shim_ent_claim_oneshot(int sig, uintptr_t h);
+/* The program's own handler for a reserved signal (0: none). */
+uintptr_t shim_reserved_handler(int sig, unsigned long *fl, unsigned long long *mask);
 void shim_ent_sync_kernel(int sig);
 
 /* Forwarding to the main thread (mode=enforce, forward.c): per-signal
@@ -325,6 +327,9 @@ const char *shim_runtime_name(int rt);
 /* After an install of sig by runtime rt (-1: anyone else); true the first
  * time rt installs sig (log sigshim.runtime). */
 bool shim_runtime_installed(int sig, int rt, bool function);
+/* The module that installed sig's current function handler ("" unknown). */
+void shim_installer_set(int sig, const char *module);
+const char *shim_installer_of(int sig);
 /* Signal context: sig's handler belongs to a runtime. */
 bool shim_runtime_placed(int sig);
 /* Writes sigshim.runtime for runtime rt's first install of sig. */

@@ -197,6 +197,11 @@ void shim_forwarded_wait_check(const char *wait)
 	if (shim.opt.report == SHIM_REPORT_STDERR) {
 		put("sigshim: warning: the handler of ");
 		put(audit_signame(sig, sb));
+		if (*shim_installer_of(sig)) {
+			put(" (installed by ");
+			put(shim_installer_of(sig));
+			put(")");
+		}
 		put(", received by thread tid=");
 		num[audit_fmt_i64(num, fwd_running_from)] = '\0';
 		put(num);
@@ -215,6 +220,7 @@ void shim_forwarded_wait_check(const char *wait)
 	audit_jw_str(&e.w, "wait", wait);
 	audit_jw_handler(&e.w, "handler", fwd_running_handler);
 	audit_jw_int(&e.w, "from_tid", fwd_running_from);
+	audit_jw_str(&e.w, "module", shim_installer_of(sig));
 	audit_jw_str(&e.w, "suggest", list);
 	shim_evs_commit(&e);
 }
@@ -492,9 +498,9 @@ static void drain(int sig, unsigned long long base, void *uc, int saved_errno)
 	draining &= ~shim_sigbit(sig);
 }
 
-static NOINLINE void record_foreign(int dsig, const siginfo_t *si, void *uc)
+static NOINLINE void record_foreign(int dsig, const siginfo_t *si, void *uc, uintptr_t h)
 {
-	record_received(dsig, si, uc, (uintptr_t)SIG_IGN, "reserved-signal");
+	record_received(dsig, si, uc, h ? h : (uintptr_t)SIG_IGN, "reserved-signal");
 }
 
 void shim_doorbell(int dsig, siginfo_t *si, void *uc)
@@ -503,8 +509,23 @@ void shim_doorbell(int dsig, siginfo_t *si, void *uc)
 	unsigned long long base = uc_mask(uc), runnable;
 
 	if (!shim_is_doorbell(si)) {
-		/* The program sent one of the shim's reserved signals itself. */
-		record_foreign(dsig, si, uc);
+		/* The program sent one of the shim's reserved signals itself:
+		 * its own handler runs here, where received, under the mask it
+		 * asked for (the doorbells stay open). */
+		unsigned long fl;
+		unsigned long long m;
+		uintptr_t h = shim_reserved_handler(dsig, &fl, &m);
+
+		record_foreign(dsig, si, uc, h);
+		if (h) {
+			m |= base;
+			if (!(fl & SA_NODEFER))
+				m |= shim_sigbit(dsig);
+			m &= ~shim_doorbell_bits;
+			syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, NULL, sizeof m);
+			errno = saved_errno;
+			call_handler(dsig, h, fl, si, uc);
+		}
 		errno = saved_errno;
 		return;
 	}

@@ -2,7 +2,8 @@
  * their per-thread signal protocols keep working (runtime profiles,
  * run_where_received), and profiles=off:run_where_received=none is the
  * strict model.  The JVM tests need default-jdk-headless (java, javac,
- * jcmd, jfr), the guile one guile-3.0 (.ci/setup installs both); without
+ * jcmd, jfr), the guile one guile-3.0, the Go one gccgo-12 (.ci/setup
+ * installs them); without
  * them, or with a sanitizer runtime preloaded (the JVM is not
  * instrumented and owns SIGSEGV), they say so and pass vacuously.
  *
@@ -257,6 +258,43 @@ IT_TEST(guile_par_map_finishes)
 }
 IT_END
 
+/* gccgo: the runtime walks every signal number at start-up (63 and 64,
+ * the shim's doorbells, included) and owns every handler. */
+IT_TEST(gccgo_program_runs_as_native)
+{
+	const char *src = getenv("SIGSHIM_RUNTIME_SRC");
+	char dir[] = "/tmp/sigshim-go.XXXXXX", exe[300], cmd[900];
+	struct it_run n, s;
+
+	if (!have("/usr/bin/gccgo-12") || !src || it_sanitizer_preloaded()) {
+		printf("gccgo_program_runs_as_native: skipped: %s\n",
+		       it_sanitizer_preloaded() ? "a sanitizer runtime is preloaded"
+						: "gccgo-12 is not installed");
+		return;
+	}
+	it_assert(mkdtemp(dir) != NULL);
+	snprintf(exe, sizeof exe, "%s/notify", dir);
+	snprintf(cmd, sizeof cmd, "gccgo-12 -o %s %s/notify.go", exe, src);
+	it_assert_msg(system(cmd) == 0, "%s failed", cmd);
+	memset(&n, 0, sizeof n);
+	n.helper = exe;
+	s = n;
+	it_run(&n);
+	s.shim = 1;
+	s.raw_options = DEFAULTS;
+	it_run(&s);
+	it_assert_msg(WIFEXITED(n.status) && WEXITSTATUS(n.status) == 5, "native: %s",
+		      it_status_str(n.status));
+	it_assert_msg(s.status == n.status && strcmp(s.out, n.out) == 0,
+		      "gccgo under the shim: %s\n%s\n%s", it_status_str(s.status), s.out, s.err);
+	it_assert_int_gt(count_events(&s, "sigshim.runtime", "runtime", "gccgo"), 0);
+	it_run_free(&n);
+	it_run_free(&s);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	(void)!system(cmd);
+}
+IT_END
+
 static void gc_run(struct it_run *r, const char *mode, const char *opts)
 {
 	memset(r, 0, sizeof *r);
@@ -292,6 +330,8 @@ IT_TEST(gc_suspend_usr_is_diagnosed)
 		      "expected the deadlock (ended by SIGALRM): %s", it_status_str(r.status));
 	it_assert_str_contains(r.err, "sigshim: warning: the handler of SIGUSR1");
 	it_assert_str_contains(r.err, "run_where_received=SIGUSR1");
+	it_assert_str_contains(r.err, "(installed by ");
+	it_assert_str_contains(r.err, "gc-suspend)");
 	it_assert_int_eq(count_events(&r, "sigshim.warning", "finding", "forwarded-handler-waits"), 1);
 	it_run_free(&r);
 	it_same_as_native("gc-suspend", "usr", v, NULL, -1, NULL);
@@ -326,6 +366,7 @@ int main(void)
 	tcase_add_test(tc, jfr_samples_as_native);
 	tcase_add_test(tc, jcmd_thread_print_works);
 	tcase_add_test(tc, guile_par_map_finishes);
+	tcase_add_test(tc, gccgo_program_runs_as_native);
 	tcase_add_test(tc, gc_suspend_default_signals);
 	tcase_add_test(tc, gc_suspend_usr_is_diagnosed);
 	tcase_add_test(tc, gc_suspend_strict_model);

@@ -222,6 +222,7 @@ void shim_forwarded_wait_check(const char *wait)
 	audit_jw_int(&e.w, "from_tid", fwd_running_from);
 	audit_jw_str(&e.w, "module", shim_installer_of(sig));
 	audit_jw_str(&e.w, "suggest", list);
+	audit_jw_str(&e.w, "policy", "report");
 	shim_evs_commit(&e);
 }
 

@@ -106,9 +106,17 @@ const char *tool_event_signame(json_t *ev, char *buf, size_t len)
 	return tool_signal_name((int)n, buf, len);
 }
 
+/* A rule the event breaks: a policy violation, or a finding of the shim's
+ * (sigshim.warning: "forwarded-handler-waits"), which gates CI the same
+ * way because it names a deadlock. */
 const char *tool_event_violation(json_t *ev)
 {
-	return tool_json_str(ev, "violation");
+	const char *v = tool_json_str(ev, "violation"), *name;
+
+	if (v)
+		return v;
+	name = tool_json_str(ev, "event");
+	return name && strcmp(name, "sigshim.warning") == 0 ? tool_json_str(ev, "finding") : NULL;
 }
 
 const char *tool_signal_name(int sig, char *buf, size_t len)

@@ -15,6 +15,10 @@ static const struct {
 	{"install-off-main", "A function signal handler was installed from a thread "
 	 "other than the main thread (Python's signal model allows handlers to be "
 	 "set only from the main thread)."},
+	{"forwarded-handler-waits", "A handler run on the main thread for a signal another "
+	 "thread received waited there (sigsuspend, sigwait) for another signal: a per-thread "
+	 "protocol that deadlocks when the main thread is the one to wake it; run the signal "
+	 "where received (run_where_received=)."},
 };
 
 static const char *rule_text(const char *id)

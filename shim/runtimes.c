@@ -51,8 +51,13 @@ static const struct profile profiles[] = {
 	/* gccgo's runtime: every signal (SIGURG preemption, SIGPROF
 	 * profiling, crash handling) is the Go runtime's own. */
 	{ "gccgo", "libgo.so", NULL },
-	/* Mono's SGen: SIGPWR/SIGXCPU suspend/restart, SIGPROF sampling. */
+	/* Mono's SGen: thread suspend/restart/abort (SIGRTMIN+1..3 in
+	 * Debian's build, SIGPWR/SIGXCPU in others), SIGPROF sampling.
+	 * Debian links the runtime into the executable itself (dladdr names
+	 * the main program by argv[0]: "mono" or "mono-sgen"). */
 	{ "mono", "libmonosgen-2.0.so", NULL },
+	{ "mono", "mono-sgen", NULL },
+	{ "mono", "mono", NULL },
 	/* .NET: activation injection (SIGRTMIN) and its own handlers. */
 	{ "coreclr", "libcoreclr.so", NULL },
 };

@@ -2,8 +2,8 @@
  * their per-thread signal protocols keep working (runtime profiles,
  * run_where_received), and profiles=off:run_where_received=none is the
  * strict model.  The JVM tests need default-jdk-headless (java, javac,
- * jcmd, jfr), the guile one guile-3.0, the Go one gccgo-12 (.ci/setup
- * installs them); without
+ * jcmd, jfr), the guile one guile-3.0, the Go one gccgo-12, the Mono one
+ * mono-runtime and mono-mcs (.ci/setup installs them); without
  * them, or with a sanitizer runtime preloaded (the JVM is not
  * instrumented and owns SIGSEGV), they say so and pass vacuously.
  *
@@ -295,6 +295,44 @@ IT_TEST(gccgo_program_runs_as_native)
 }
 IT_END
 
+/* Mono (SGen): four allocating threads and forced collections; Debian's
+ * mono links the runtime into the executable. */
+IT_TEST(mono_gc_runs_as_native)
+{
+	const char *src = getenv("SIGSHIM_RUNTIME_SRC");
+	char dir[] = "/tmp/sigshim-mono.XXXXXX", exe[300], cmd[900];
+	struct it_run n, s;
+
+	if (!have("/usr/bin/mono") || !have("/usr/bin/mcs") || !src || it_sanitizer_preloaded()) {
+		printf("mono_gc_runs_as_native: skipped: %s\n",
+		       it_sanitizer_preloaded() ? "a sanitizer runtime is preloaded"
+						: "mono-runtime or mono-mcs is not installed");
+		return;
+	}
+	it_assert(mkdtemp(dir) != NULL);
+	snprintf(exe, sizeof exe, "%s/Gc.exe", dir);
+	snprintf(cmd, sizeof cmd, "mcs -out:%s %s/Gc.cs >/dev/null", exe, src);
+	it_assert_msg(system(cmd) == 0, "%s failed", cmd);
+	memset(&n, 0, sizeof n);
+	n.helper = "/usr/bin/mono";
+	n.args[0] = exe;
+	s = n;
+	it_run(&n);
+	s.shim = 1;
+	s.raw_options = DEFAULTS;
+	it_run(&s);
+	it_assert_msg(WIFEXITED(n.status) && WEXITSTATUS(n.status) == 4, "native: %s",
+		      it_status_str(n.status));
+	it_assert_msg(s.status == n.status && strcmp(s.out, n.out) == 0,
+		      "mono under the shim: %s\n%s\n%s", it_status_str(s.status), s.out, s.err);
+	it_assert_int_gt(count_events(&s, "sigshim.runtime", "runtime", "mono"), 0);
+	it_run_free(&n);
+	it_run_free(&s);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	(void)!system(cmd);
+}
+IT_END
+
 static void gc_run(struct it_run *r, const char *mode, const char *opts)
 {
 	memset(r, 0, sizeof *r);
@@ -380,6 +418,7 @@ int main(void)
 	tcase_add_test(tc, jcmd_thread_print_works);
 	tcase_add_test(tc, guile_par_map_finishes);
 	tcase_add_test(tc, gccgo_program_runs_as_native);
+	tcase_add_test(tc, mono_gc_runs_as_native);
 	tcase_add_test(tc, gc_suspend_default_signals);
 	tcase_add_test(tc, gc_suspend_usr_is_diagnosed);
 	tcase_add_test(tc, gc_suspend_strict_model);

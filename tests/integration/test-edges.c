@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static const char *const variants[] = {
 	"mode=audit:log_path={dir}/log.%p.jsonl",
@@ -182,6 +184,142 @@ IT_TEST(relative_log_path_survives_chdir)
 }
 IT_END
 
+/* 7. log file safety: the shim refuses a log file it should not write
+ * (stop before main, status 2, one clear line) and leaves it untouched;
+ * a trusted path still works. */
+static char hostile[64];
+
+static const char *hostile_dir(void)
+{
+	snprintf(hostile, sizeof hostile, "/tmp/sigshim-hostile.XXXXXX");
+	it_assert(mkdtemp(hostile) != NULL);
+	chmod(hostile, 0755);
+	return hostile;
+}
+
+static void hostile_cleanup(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", hostile);
+	(void)!system(cmd);
+}
+
+/* Runs child-ran with log_path=path; expect_ok: it runs and logs, else it
+ * must stop with status 2 and say `why`. */
+static void log_at(const char *path, int expect_ok, const char *why)
+{
+	char opts[512];
+	struct it_run r;
+
+	snprintf(opts, sizeof opts, "mode=audit:log_path=%s", path);
+	memset(&r, 0, sizeof r);
+	r.helper = "edge-cases";
+	r.args[0] = "child-ran";
+	r.shim = 1;
+	r.raw_options = opts;
+	it_run(&r);
+	if (expect_ok) {
+		it_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "%s: %s\n%s", path,
+			      it_status_str(r.status), r.err);
+		it_assert_str_eq(r.out, "child ran\n");
+	} else {
+		it_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 2,
+			      "%s: expected a refusal (status 2), got %s\n%s", path,
+			      it_status_str(r.status), r.err);
+		it_assert_str_eq(r.out, "");
+		it_assert_str_contains(r.err, "sigshim: cannot open log_path");
+		it_assert_str_contains(r.err, why);
+	}
+	it_run_free(&r);
+}
+
+static long file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+IT_TEST(log_file_of_another_user_refused)
+{
+	char f[128];
+	int fd;
+
+	if (geteuid() != 0) {
+		printf("log_file_of_another_user_refused: skipped: needs root to chown\n");
+		return;
+	}
+	hostile_dir();
+	snprintf(f, sizeof f, "%s/log.jsonl", hostile);
+	fd = open(f, O_CREAT | O_WRONLY, 0600);
+	it_assert(fd >= 0);
+	close(fd);
+	it_assert(chown(f, 65534, 65534) == 0);
+	log_at(f, 0, "owned by another user");
+	it_assert_int_eq(file_size(f), 0);
+	hostile_cleanup();
+}
+IT_END
+
+IT_TEST(log_file_writable_by_others_refused)
+{
+	char f[128];
+	struct stat sb;
+	int fd;
+
+	hostile_dir();
+	snprintf(f, sizeof f, "%s/log.jsonl", hostile);
+	fd = open(f, O_CREAT | O_WRONLY, 0600);
+	it_assert(fd >= 0);
+	close(fd);
+	it_assert(chmod(f, 0666) == 0);
+	log_at(f, 0, "writable by group or others");
+	it_assert_int_eq(file_size(f), 0);
+	it_assert(stat(f, &sb) == 0 && (sb.st_mode & 0777) == 0666);
+	hostile_cleanup();
+}
+IT_END
+
+IT_TEST(log_dir_symlink_of_another_user_refused)
+{
+	char real[128], link[128], f[160];
+
+	hostile_dir();
+	snprintf(real, sizeof real, "%s/real", hostile);
+	snprintf(link, sizeof link, "%s/dirlink", hostile);
+	it_assert(mkdir(real, 0755) == 0);
+	it_assert(symlink(real, link) == 0);
+	snprintf(f, sizeof f, "%s/log.jsonl", link);
+	/* ours: followed (a /var/run -> /run link must keep working) */
+	log_at(f, 1, NULL);
+	if (geteuid() == 0) {
+		snprintf(f, sizeof f, "%s/log.jsonl", real);
+		unlink(f);
+		it_assert(lchown(link, 65534, 65534) == 0);
+		snprintf(f, sizeof f, "%s/log2.jsonl", link);
+		log_at(f, 0, "symbolic link");
+		snprintf(f, sizeof f, "%s/log2.jsonl", real);
+		it_assert_int_eq(file_size(f), -1);
+	} else {
+		printf("log_dir_symlink_of_another_user_refused: untrusted part skipped: needs root\n");
+	}
+	hostile_cleanup();
+}
+IT_END
+
+IT_TEST(log_fifo_refused_without_blocking)
+{
+	char f[128];
+
+	hostile_dir();
+	snprintf(f, sizeof f, "%s/log.jsonl", hostile);
+	it_assert(mkfifo(f, 0600) == 0);
+	log_at(f, 0, "not a regular file");
+	hostile_cleanup();
+}
+IT_END
+
 int main(void)
 {
 	Suite *s = suite_create("edges");
@@ -198,6 +336,10 @@ int main(void)
 	tcase_add_test(tc, module_path_whole_past_511_bytes);
 	tcase_add_test(tc, module_path_cut_says_so);
 	tcase_add_test(tc, relative_log_path_survives_chdir);
+	tcase_add_test(tc, log_file_of_another_user_refused);
+	tcase_add_test(tc, log_file_writable_by_others_refused);
+	tcase_add_test(tc, log_dir_symlink_of_another_user_refused);
+	tcase_add_test(tc, log_fifo_refused_without_blocking);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

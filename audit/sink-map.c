@@ -99,9 +99,9 @@ int audit_sinkmap_open(const char *p)
 
 	if (strlen(p) >= sizeof path)
 		return -ENAMETOOLONG;
-	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	fd = audit_sink_open_file(p, O_RDWR);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		audit_raw_close(fd);
 		return -EINVAL;   /* a mapping needs a regular file */

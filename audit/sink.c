@@ -50,6 +50,152 @@ int audit_sink_expand(const char *tmpl, pid_t pid, char *out, size_t outlen)
 	return 0;
 }
 
+/* --- opening the log file safely ------------------------------------------------
+ * The shim often runs as root on paths a CI job or a user chose, in
+ * directories others may write.  Rules (README, "log_path"):
+ *  - every directory component is resolved without following a symbolic
+ *    link, unless the link belongs to root or to the effective user (so a
+ *    distribution's /var/run -> /run keeps working, a planted link does not);
+ *  - the file is opened with O_NOFOLLOW and O_NONBLOCK (a FIFO planted at
+ *    the path cannot block the program before main);
+ *  - it must be a regular file, owned by the effective user, and not
+ *    writable by group or others (a file a third party prepared and can
+ *    read back is never appended to), or a character device.
+ * A refusal is -errno plus a reason for the message (audit_sink_refusal). */
+static const char *refusal;
+
+const char *audit_sink_refusal(void)
+{
+	return refusal;
+}
+
+static bool trusted_owner(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* Every symbolic link among the directory components of `path` must be
+ * trusted.  0 or -errno. */
+static int check_dir_links(const char *path)
+{
+	char prefix[4096];
+	size_t n = strlen(path);
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || n >= sizeof prefix)
+		return 0;
+	for (size_t i = 1; path + i <= slash; i++) {
+		struct stat sb;
+
+		if (path[i] != '/' && path + i != slash)
+			continue;
+		memcpy(prefix, path, i);
+		prefix[i] = '\0';
+		if (lstat(prefix, &sb) != 0)
+			return -errno;
+		if (S_ISLNK(sb.st_mode) && !trusted_owner(sb.st_uid)) {
+			refusal = "a directory in the path is a symbolic link owned by another user";
+			return -ELOOP;
+		}
+	}
+	return 0;
+}
+
+/* The directory of `path` opened without following any symbolic link
+ * (openat2 RESOLVE_NO_SYMLINKS, Linux 5.6), or, when it has trusted links
+ * or the kernel lacks openat2, -ENOSYS: open by path after the check. */
+static int open_dir_no_symlinks(const char *path)
+{
+#ifdef SYS_openat2
+	struct { unsigned long long flags, mode, resolve; } how = {
+		O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0x04 /* RESOLVE_NO_SYMLINKS */
+	};
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	long fd;
+
+	if (!slash)
+		return -ENOSYS;
+	if (n == 0)
+		n = 1;   /* "/name" */
+	if (n >= sizeof dir)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	fd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof how);
+	if (fd >= 0)
+		return (int)fd;
+	return -errno;
+#else
+	(void)path;
+	return -ENOSYS;
+#endif
+}
+
+/* 0 when the file behind fd may be written, else -errno (refusal set). */
+static int check_file(int fd)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0)
+		return -errno;
+	/* A character device (/dev/null, /dev/full, a terminal) is the
+	 * user's choice and cannot be planted (mknod needs privilege). */
+	if (S_ISCHR(sb.st_mode))
+		return 0;
+	if (!S_ISREG(sb.st_mode)) {
+		refusal = "not a regular file";
+		return -EINVAL;
+	}
+	if (sb.st_uid != geteuid()) {
+		refusal = "the file is owned by another user";
+		return -EPERM;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		refusal = "the file is writable by group or others";
+		return -EPERM;
+	}
+	return 0;
+}
+
+int audit_sink_open_file(const char *path, int flags)
+{
+	const char *slash = strrchr(path, '/');
+	int dfd, fd, err;
+
+	refusal = NULL;
+	flags |= O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	dfd = open_dir_no_symlinks(path);
+	if (dfd < 0 && dfd != -ENOSYS && dfd != -ELOOP && dfd != -EXDEV)
+		return dfd;
+	if (dfd < 0) {
+		/* links on the way (or no openat2): only trusted ones */
+		err = check_dir_links(path);
+		if (err)
+			return err;
+		fd = open(path, flags, 0600);
+	} else {
+		fd = openat(dfd, slash[1] ? slash + 1 : ".", flags, 0600);
+		audit_raw_close(dfd);
+	}
+	if (fd < 0) {
+		err = errno;
+		if (err == ENXIO)
+			refusal = "not a regular file (a FIFO with no reader)";
+		else if (err == ELOOP)
+			refusal = "the file is a symbolic link";
+		return -err;
+	}
+	err = check_file(fd);
+	if (err) {
+		audit_raw_close(fd);
+		return err;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
 /* The lowest free descriptor at or above a base well clear of the ones
  * programs use, kept under the soft limit. */
 static int move_high(int fd)
@@ -80,10 +226,9 @@ int audit_sink_open(const char *tmpl, char *path_out, size_t outlen)
 		err = audit_sink_expand(tmpl, getpid(), path_out, outlen);
 		if (err)
 			return err;
-		fd = open(path_out, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-			  O_CLOEXEC | O_NOCTTY, 0600);
+		fd = audit_sink_open_file(path_out, O_WRONLY | O_APPEND);
 		if (fd < 0)
-			return -errno;
+			return fd;
 	}
 	hi = move_high(fd);
 	err = errno;

@@ -30,6 +30,11 @@ int audit_sink_expand(const char *tmpl, pid_t pid, char *out, size_t outlen);
 /* Opens the log: "stderr" means a duplicate of descriptor 2, anything else is
  * a path template.  Returns 0 or -errno; *path_out gets the expanded path. */
 int audit_sink_open(const char *tmpl, char *path_out, size_t outlen);
+/* Opens (creating, mode 0600) the log file at `path` by the safety rules
+ * in sink.c; fd, or -errno with audit_sink_refusal() saying why when it
+ * was a rule. */
+int audit_sink_open_file(const char *path, int flags);
+const char *audit_sink_refusal(void);
 
 /* Forgets the log without closing it (a forked child that must open its
  * own) or closes it (real close given, so the shim's wrapper is bypassed). */

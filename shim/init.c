@@ -81,14 +81,15 @@ static bool descendant;   /* an earlier process of this run started the shim */
 static void log_open_failed(int err)
 {
 	char msg[SHIM_PATH_MAX + 200];
+	const char *why = audit_sink_refusal();
 	bool path_error = err == ENOENT || err == ENOTDIR || err == ELOOP ||
-			  err == ENAMETOOLONG || err == EISDIR || err == EINVAL;
+			  err == ENAMETOOLONG || err == EISDIR || err == EINVAL || why;
 
 	/* Only the first process of a run may refuse to start: a descendant
 	 * whose path stopped resolving (its directory deleted meanwhile) is
 	 * the run's business, not a typo to stop on. */
 	snprintf(msg, sizeof msg, "sigshim: cannot open log_path '%s': %s%s",
-		 shim.opt.log_path, strerror(err),
+		 shim.opt.log_path, why ? why : strerror(err),
 		 path_error && !descendant ? "" : " (pid not logged; the program runs on)");
 	if (path_error && !descendant)
 		fatal(msg);

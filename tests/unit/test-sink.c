@@ -82,14 +82,21 @@ START_TEST(unwritable)
 }
 END_TEST
 
-/* Disk full is simulated with /dev/full: every write fails with ENOSPC and
- * must be counted, never crash, never block. */
+/* Disk full is simulated with /dev/full put under the log's descriptor
+ * (the sink itself refuses to open a device): every write fails with
+ * ENOSPC and must be counted, never crash, never block. */
 START_TEST(full_disk_counted)
 {
-	char got[256];
+	char path[256], got[256];
 	struct audit_sink_stats st;
+	int full;
 
-	ASSERT_INT_EQ(audit_sink_open("/dev/full", got, sizeof got), 0);
+	snprintf(path, sizeof path, "%s/full.jsonl", tmpdir());
+	ASSERT_INT_EQ(audit_sink_open(path, got, sizeof got), 0);
+	full = open("/dev/full", O_WRONLY);
+	ASSERT_TRUE(full >= 0);
+	ASSERT_TRUE(dup2(full, audit_sink_fd()) == audit_sink_fd());
+	close(full);
 	for (int i = 0; i < 5; i++)
 		ASSERT_FALSE(audit_sink_write("{\"x\":1}\n", 8));
 	audit_sink_stats(&st);
@@ -97,6 +104,20 @@ START_TEST(full_disk_counted)
 	ASSERT_UINT_EQ(st.dropped, 5);
 	ASSERT_UINT_EQ(st.dropped_bytes, 40);
 	ASSERT_INT_EQ(st.last_errno, ENOSPC);
+}
+END_TEST
+
+/* A FIFO is not a log file, and opening it never blocks (issue 10,
+ * item 7); a character device such as /dev/null is the user's choice. */
+START_TEST(fifo_refused_device_taken)
+{
+	char path[256], got[256];
+
+	snprintf(path, sizeof path, "%s/fifo.jsonl", tmpdir());
+	ASSERT_INT_EQ(mkfifo(path, 0600), 0);
+	ASSERT_INT_EQ(audit_sink_open(path, got, sizeof got), -ENXIO);
+	ASSERT_STR_CONTAINS(audit_sink_refusal(), "regular file");
+	ASSERT_INT_EQ(audit_sink_open("/dev/null", got, sizeof got), 0);
 }
 END_TEST
 
@@ -212,6 +233,7 @@ static Suite *sink_suite(void)
 	tcase_add_test(tc, refuses_symlink);
 	tcase_add_test(tc, unwritable);
 	tcase_add_test(tc, full_disk_counted);
+	tcase_add_test(tc, fifo_refused_device_taken);
 	tcase_add_test(tc, relocate_keeps_file);
 	tcase_add_test(tc, low_fd_limit);
 	tcase_add_test(tc, mapped_sink_round_trip);

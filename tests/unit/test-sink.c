@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -104,6 +105,39 @@ START_TEST(full_disk_counted)
 	ASSERT_UINT_EQ(st.dropped, 5);
 	ASSERT_UINT_EQ(st.dropped_bytes, 40);
 	ASSERT_INT_EQ(st.last_errno, ENOSPC);
+}
+END_TEST
+
+/* A short write (the disk filled mid-line; here RLIMIT_FSIZE) leaves a
+ * cut line: it is counted, and the next line starts on a line of its own
+ * instead of being glued to the fragment (issue 10, item 5). */
+START_TEST(short_write_does_not_glue_next_line)
+{
+	char path[256], got[256], buf[256];
+	struct rlimit old, lim;
+	struct audit_sink_stats st;
+	ssize_t n;
+	int fd;
+
+	signal(SIGXFSZ, SIG_IGN);
+	snprintf(path, sizeof path, "%s/short.jsonl", tmpdir());
+	ASSERT_INT_EQ(audit_sink_open(path, got, sizeof got), 0);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 12;
+	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	ASSERT_TRUE(audit_sink_write("{\"a\":1}\n", 8));
+	ASSERT_FALSE(audit_sink_write("{\"b\":2}\n", 8));   /* 4 of 8 bytes */
+	ASSERT_INT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ASSERT_TRUE(audit_sink_write("{\"c\":3}\n", 8));
+	audit_sink_stats(&st);
+	ASSERT_UINT_EQ(st.dropped, 1);
+	fd = open(path, O_RDONLY);
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	ASSERT_STR_EQ(buf, "{\"a\":1}\n{\"b\"\n{\"c\":3}\n");
+	audit_sink_detach(close);
 }
 END_TEST
 
@@ -234,6 +268,7 @@ static Suite *sink_suite(void)
 	tcase_add_test(tc, unwritable);
 	tcase_add_test(tc, full_disk_counted);
 	tcase_add_test(tc, fifo_refused_device_taken);
+	tcase_add_test(tc, short_write_does_not_glue_next_line);
 	tcase_add_test(tc, relocate_keeps_file);
 	tcase_add_test(tc, low_fd_limit);
 	tcase_add_test(tc, mapped_sink_round_trip);

@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +51,13 @@ int audit_sink_expand(const char *tmpl, pid_t pid, char *out, size_t outlen)
 	out[o] = '\0';
 	return 0;
 }
+
+/* The file ends in a cut line (a short write): the next line goes out
+ * after a newline of its own, so only the fragment is malformed. */
+static atomic_bool torn;
+/* The log is a pipe or socket (log_path=stderr, or a FIFO-like device):
+ * a reader that went away must not kill the program with SIGPIPE. */
+static atomic_bool pipe_like;
 
 /* --- opening the log file safely ------------------------------------------------
  * The shim often runs as root on paths a CI job or a user chose, in
@@ -236,6 +245,8 @@ int audit_sink_open(const char *tmpl, char *path_out, size_t outlen)
 		audit_raw_close(fd);
 	if (hi < 0)
 		return -err;
+	audit_sink_note_kind(hi);
+	atomic_store(&torn, false);
 	atomic_store(&log_fd, hi);
 	return 0;
 }
@@ -341,15 +352,48 @@ static void drop(size_t len, int err)
 	atomic_store(&last_err, err);
 }
 
+void audit_sink_note_kind(int fd)
+{
+	struct stat sb;
+
+	atomic_store(&pipe_like, fstat(fd, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)));
+}
+
+/* write(2) with SIGPIPE held blocked, and consumed if this write raised
+ * it (it was not pending before): the program never wrote to that pipe,
+ * natively it would not have been signalled. */
+static ssize_t write_no_sigpipe(int fd, const struct iovec *iov, int cnt)
+{
+	unsigned long long pipe_bit = 1ULL << (SIGPIPE - 1), old, pend = 0;
+	struct timespec zero = { 0, 0 };
+	ssize_t n;
+	int err;
+
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &pipe_bit, &old, sizeof old);
+	syscall(SYS_rt_sigpending, &pend, sizeof pend);
+	do
+		n = syscall(SYS_writev, fd, iov, cnt);
+	while (n < 0 && errno == EINTR);
+	err = errno;
+	if (n < 0 && err == EPIPE && !(pend & pipe_bit))
+		syscall(SYS_rt_sigtimedwait, &pipe_bit, NULL, &zero, sizeof pipe_bit);
+	if (!(old & pipe_bit))
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
+	errno = err;
+	return n;
+}
+
 /* One write(2) per line on an O_APPEND descriptor: regular-file appends
  * are atomic with respect to each other, so lines from threads and forked
  * children sharing the file never interleave.  A short write (disk full
- * mid-line) leaves a cut line, which readers reject by position; it is
- * counted as dropped. */
+ * mid-line) leaves a cut line, counted as dropped; the next line is put
+ * after a newline so that it stays whole. */
 bool audit_sink_write(const char *line, size_t len)
 {
-	int saved = errno, fd;
+	int saved = errno, fd, cnt = 0;
 	ssize_t n;
+	struct iovec iov[2];
+	bool after_cut = atomic_load_explicit(&torn, memory_order_relaxed);
 
 	if (atomic_load_explicit(&audit_sink_mapped_, memory_order_relaxed)) {
 		int err = 0;
@@ -372,19 +416,34 @@ bool audit_sink_write(const char *line, size_t len)
 		my_writes--;
 		return false;
 	}
+	if (after_cut)
+		iov[cnt++] = (struct iovec){ (void *)"\n", 1 };
+	iov[cnt++] = (struct iovec){ (void *)line, len };
 	/* The system call itself: glibc's write() is a cancellation point,
 	 * and logging must not make the program's calls into ones. */
-	do
-		n = syscall(SYS_write, fd, line, len);
-	while (n < 0 && errno == EINTR);
+	if (atomic_load_explicit(&pipe_like, memory_order_relaxed)) {
+		n = write_no_sigpipe(fd, iov, cnt);
+	} else {
+		do
+			n = syscall(SYS_writev, fd, iov, cnt);
+		while (n < 0 && errno == EINTR);
+	}
 	atomic_fetch_sub(&inflight, 1);
 	my_writes--;
-	if (n == (ssize_t)len)
+	if (n == (ssize_t)(len + (size_t)after_cut)) {
+		if (after_cut)
+			atomic_store(&torn, false);
 		atomic_fetch_add(&n_events, 1);
-	else
-		drop(len, n < 0 ? errno : ENOSPC);
+		errno = saved;
+		return true;
+	}
+	/* Part of it reached the file: a fragment of this line (torn), or
+	 * only the newline that ended the last fragment (not torn). */
+	if (n > 0)
+		atomic_store(&torn, !(after_cut && n == 1));
+	drop(len, n < 0 ? errno : ENOSPC);
 	errno = saved;
-	return n == (ssize_t)len;
+	return false;
 }
 
 void audit_sink_stats(struct audit_sink_stats *out)
@@ -423,4 +482,15 @@ void audit_sink_reset_stats(void)
 	atomic_store(&n_dropped, 0);
 	atomic_store(&n_dropped_bytes, 0);
 	atomic_store(&last_err, 0);
+}
+
+/* The shim's own lines on stderr ("sigshim: ..."): the raw system call
+ * (no cancellation point), SIGPIPE held, as for the log itself: a stderr
+ * pipe whose reader is gone must not kill a program that never writes
+ * there.  async-signal-safe. */
+void audit_stderr(const char *s)
+{
+	struct iovec iov = { (void *)s, strlen(s) };
+
+	write_no_sigpipe(2, &iov, 1);
 }

@@ -35,6 +35,10 @@ int audit_sink_open(const char *tmpl, char *path_out, size_t outlen);
  * was a rule. */
 int audit_sink_open_file(const char *path, int flags);
 const char *audit_sink_refusal(void);
+/* Remembers whether fd is a pipe or socket (writes then hold SIGPIPE). */
+void audit_sink_note_kind(int fd);
+/* Writes s to stderr without a cancellation point or SIGPIPE. */
+void audit_stderr(const char *s);
 
 /* Forgets the log without closing it (a forked child that must open its
  * own) or closes it (real close given, so the shim's wrapper is bypassed). */

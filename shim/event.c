@@ -170,10 +170,7 @@ void shim_evs_commit(struct shim_ev_small *e)
  * stderr at once (async-signal-safe: a fixed message and write(2)); when
  * the log takes lines again, a sigshim.log_error line records how many were
  * lost before it; sigshim.exit has the totals. */
-static void put_stderr(const char *s)
-{
-	(void)!write(2, s, strlen(s));
-}
+#define put_stderr audit_stderr
 
 static void say_write_failure(int err)
 {

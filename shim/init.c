@@ -29,8 +29,8 @@ static SHIM_TLS int init_owner;
 
 static void fatal(const char *msg)
 {
-	(void)!write(2, msg, strlen(msg));
-	(void)!write(2, "\n", 1);
+	audit_stderr(msg);
+	audit_stderr("\n");
 	_exit(2);
 }
 
@@ -43,7 +43,7 @@ static void parse_options(void)
 	if (env && shim_options_parse(&shim.opt, env, err, sizeof err) < 0)
 		fatal(err);
 	if (shim.opt.help)
-		(void)!write(2, shim_options_help(), strlen(shim_options_help()));
+		audit_stderr(shim_options_help());
 }
 
 static void find_self(void)
@@ -93,8 +93,8 @@ static void log_open_failed(int err)
 		 path_error && !descendant ? "" : " (pid not logged; the program runs on)");
 	if (path_error && !descendant)
 		fatal(msg);
-	(void)!write(2, msg, strlen(msg));
-	(void)!write(2, "\n", 1);
+	audit_stderr(msg);
+	audit_stderr("\n");
 }
 
 /* The first process of a run marks the environment its descendants
@@ -212,7 +212,7 @@ static void do_init(void)
 	if (getauxval(AT_SECURE) && shim.opt.log_path[0] && strcmp(shim.opt.log_path, "stderr")) {
 		static const char msg[] = "sigshim: secure execution (setuid/setgid): "
 					  "log_path from the environment ignored, no log written\n";
-		(void)!write(2, msg, sizeof msg - 1);
+		audit_stderr(msg);
 		shim.opt.log_path[0] = '\0';
 	}
 	mark_run();
@@ -286,7 +286,7 @@ static void after_fork_child(void)
 		if (open_log() < 0) {
 			static const char msg[] = "sigshim: forked child cannot open its log; "
 						  "its events are not recorded\n";
-			(void)!write(2, msg, sizeof msg - 1);
+			audit_stderr(msg);
 		}
 	}
 	write_start_event();
@@ -303,7 +303,7 @@ static void say_lost(const struct audit_sink_stats *st)
 	snprintf(msg, sizeof msg,
 		 "sigshim: %llu audit event(s) (%llu bytes) could not be written to '%s': %s\n",
 		 st->dropped, st->dropped_bytes, shim.log_path, strerror(st->last_errno));
-	(void)!write(2, msg, strlen(msg));
+	audit_stderr(msg);
 }
 
 static void say_if_vanished(void)
@@ -315,7 +315,7 @@ static void say_if_vanished(void)
 	snprintf(msg, sizeof msg,
 		 "sigshim: log file '%s' was deleted while the program ran; its events are lost\n",
 		 shim.log_path);
-	(void)!write(2, msg, strlen(msg));
+	audit_stderr(msg);
 }
 
 void shim_write_exit_event(void)

@@ -10,6 +10,7 @@
 
 #include "decode.h"
 #include "shim.h"
+#include "sink.h"
 
 static atomic_ullong n_violations;
 
@@ -46,10 +47,7 @@ void shim_policy_fields(struct shim_ev *e, const char *rule, bool deny)
 	audit_jw_str(&e->w, "policy", deny ? "deny" : "report");
 }
 
-static void put(const char *s)
-{
-	(void)!write(2, s, strlen(s));
-}
+#define put audit_stderr
 
 /* Called after the event is written, outside the shim's busy section.
  * async-signal-safe (write, abort). */

@@ -163,10 +163,7 @@ static SHIM_TLS pid_t fwd_running_from;
 static SHIM_TLS uintptr_t fwd_running_handler;
 static atomic_ullong fwd_wait_warned;
 
-static void put(const char *s)
-{
-	syscall(SYS_write, 2, s, strlen(s));
-}
+#define put audit_stderr
 
 /* A forwarded handler that waits on main for another signal is a
  * per-thread protocol (a collector's suspend handler sigsuspends until

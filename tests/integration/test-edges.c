@@ -320,6 +320,46 @@ IT_TEST(log_fifo_refused_without_blocking)
 }
 IT_END
 
+/* 8. log_path=stderr whose reader went away: the program, which never
+ * writes to stderr itself, must not die of SIGPIPE (both modes). */
+static void stderr_reader_gone(const char *opts)
+{
+	int err_pipe[2], out_pipe[2], st;
+	char helper[512], buf[256];
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(helper, sizeof helper, "%s/edge-cases", getenv("SIGSHIM_HELPERS"));
+	it_assert(pipe(err_pipe) == 0 && pipe(out_pipe) == 0);
+	close(err_pipe[0]);   /* nobody will read the log */
+	pid = fork();
+	if (pid == 0) {
+		dup2(out_pipe[1], 1);
+		dup2(err_pipe[1], 2);
+		close(out_pipe[0]);
+		setenv("LD_PRELOAD", getenv("SIGSHIM_PRELOAD"), 1);
+		setenv("SIGSHIM_OPTIONS", opts, 1);
+		signal(SIGPIPE, SIG_DFL);
+		execl(helper, "edge-cases", "child-ran", (char *)NULL);
+		_exit(127);
+	}
+	close(err_pipe[1]);
+	close(out_pipe[1]);
+	n = read(out_pipe[0], buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(out_pipe[0]);
+	waitpid(pid, &st, 0);
+	it_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: %s", opts, it_status_str(st));
+	it_assert_str_eq(buf, "child ran\n");
+}
+
+IT_TEST(stderr_log_without_reader_no_sigpipe)
+{
+	stderr_reader_gone("mode=audit:log_path=stderr");
+	stderr_reader_gone("mode=enforce:log_path=stderr");
+}
+IT_END
+
 int main(void)
 {
 	Suite *s = suite_create("edges");
@@ -340,6 +380,7 @@ int main(void)
 	tcase_add_test(tc, log_file_writable_by_others_refused);
 	tcase_add_test(tc, log_dir_symlink_of_another_user_refused);
 	tcase_add_test(tc, log_fifo_refused_without_blocking);
+	tcase_add_test(tc, stderr_log_without_reader_no_sigpipe);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

@@ -13,6 +13,8 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -283,6 +285,42 @@ static int case_install_handler(void)
 	return 0;
 }
 
+/* --- 5. the log's descriptor against a full table and a tiny limit ----------------- */
+
+/* Started with RLIMIT_NOFILE 64 (by prlimit, so the log sits below it):
+ * fills the descriptor table, then dup2()s onto every number from the
+ * top: natively each succeeds.  Under the shim the log's number is among
+ * them and there is nowhere to move it: the program must still get its
+ * descriptor, and the loss must be said.  Then a logged call. */
+static int case_dup2_table_full(void)
+{
+	int n = 0, bad = 0;
+
+	while (open("/dev/null", O_RDONLY) >= 0)
+		n++;
+	for (int fd = 63; fd >= 3; fd--)
+		bad += dup2(0, fd) != fd;
+	signal(SIGUSR1, h_count);
+	say("dup2 failures %d, table was full: %s", bad, n > 0 ? "yes" : "no");
+	return 0;
+}
+
+/* Started with RLIMIT_NOFILE 8 (by prlimit): the program's own opens get
+ * the numbers they get natively. */
+static int case_low_nofile(void)
+{
+	char line[64] = "";
+
+	for (int i = 0; i < 3; i++) {
+		int fd = open("/dev/null", O_RDONLY);
+
+		snprintf(line + strlen(line), sizeof line - strlen(line), " %d", fd);
+	}
+	signal(SIGUSR1, h_count);
+	say("fds%s", line);
+	return 0;
+}
+
 /* --- 6. descendants run on when the log path stops resolving ------------------------- */
 
 static int exec_self(const char *target)
@@ -319,6 +357,8 @@ static const struct {
 	{ "chdir-then-exec", case_chdir_then_exec },
 	{ "child-ran", case_child_ran },
 	{ "install-handler", case_install_handler },
+	{ "dup2-table-full", case_dup2_table_full },
+	{ "low-nofile", case_low_nofile },
 	{ "output-then-violation", case_output_then_violation },
 	{ "long-argv0", case_long_argv0 },
 	{ "long-argv0-target", case_long_argv0_target },

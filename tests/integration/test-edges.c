@@ -353,6 +353,56 @@ static void stderr_reader_gone(const char *opts)
 	it_assert_str_eq(buf, "child ran\n");
 }
 
+/* 5. dup2 onto the log's number with the table full: the program gets its
+ * descriptor, and the loss is said on stderr with a count at exit. */
+/* Runs edge-cases `name` under prlimit --nofile=N:N natively (n) and
+ * under the shim (s); the same stdout and status. */
+static void with_nofile(const char *limit, const char *name, struct it_run *n, struct it_run *s)
+{
+	static char helper[512];
+
+	snprintf(helper, sizeof helper, "%s/edge-cases", getenv("SIGSHIM_HELPERS"));
+	memset(n, 0, sizeof *n);
+	n->helper = "/usr/bin/prlimit";
+	n->args[0] = limit;
+	n->args[1] = helper;
+	n->args[2] = name;
+	*s = *n;
+	it_run(n);
+	s->shim = 1;
+	s->raw_options = "mode=audit:log_path={dir}/log.%p.jsonl";
+	it_run(s);
+	it_assert_msg(s->status == n->status && strcmp(s->out, n->out) == 0,
+		      "%s: native (%s) %s, shim (%s) %s\n%s", name, it_status_str(n->status), n->out,
+		      it_status_str(s->status), s->out, s->err);
+}
+
+IT_TEST(dup2_onto_log_with_table_full_says_so)
+{
+	struct it_run n, s;
+
+	with_nofile("--nofile=64:64", "dup2-table-full", &n, &s);
+	it_assert_str_eq(n.out, "dup2 failures 0, table was full: yes\n");
+	it_assert_str_contains(s.err, "sigshim: the audit log is lost");
+	it_assert_str_contains(s.err, "could not be written");
+	it_run_free(&n);
+	it_run_free(&s);
+}
+IT_END
+
+/* 5. with RLIMIT_NOFILE 8 the log takes the highest free number, not the
+ * one the program's next open() gets. */
+IT_TEST(low_nofile_leaves_program_numbers)
+{
+	struct it_run n, s;
+
+	with_nofile("--nofile=8:8", "low-nofile", &n, &s);
+	it_assert_str_eq(n.out, "fds 3 4 5\n");
+	it_run_free(&n);
+	it_run_free(&s);
+}
+IT_END
+
 IT_TEST(stderr_log_without_reader_no_sigpipe)
 {
 	stderr_reader_gone("mode=audit:log_path=stderr");
@@ -381,6 +431,8 @@ int main(void)
 	tcase_add_test(tc, log_dir_symlink_of_another_user_refused);
 	tcase_add_test(tc, log_fifo_refused_without_blocking);
 	tcase_add_test(tc, stderr_log_without_reader_no_sigpipe);
+	tcase_add_test(tc, dup2_onto_log_with_table_full_says_so);
+	tcase_add_test(tc, low_nofile_leaves_program_numbers);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

@@ -19,6 +19,8 @@
 #include "sink.h"
 
 atomic_int audit_sink_fd_ = -1;
+atomic_int audit_sink_lost_;
+#define lost_err audit_sink_lost_
 atomic_bool audit_sink_mapped_;
 #define log_fd audit_sink_fd_
 /* Writers in flight: relocation waits for them so that no write started on
@@ -205,20 +207,32 @@ int audit_sink_open_file(const char *path, int flags)
 	return fd;
 }
 
-/* The lowest free descriptor at or above a base well clear of the ones
- * programs use, kept under the soft limit. */
+/* A copy of fd at the lowest free number at or above a base well clear of
+ * the ones programs use; under a soft limit at or below that base, at the
+ * highest free number under the limit, so that the program's own open()s
+ * get the numbers they get natively (open returns the lowest free one).
+ * Only the last resort takes a low number. */
 static int move_high(int fd)
 {
 	struct rlimit rl;
-	int base = AUDIT_SINK_FD_BASE, nfd;
+	int nfd;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur <= (rlim_t)base)
-		base = rl.rlim_cur > 16 ? (int)rl.rlim_cur - 16 : 3;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, base);
-	if (nfd < 0)
-		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	return nfd;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > (rlim_t)AUDIT_SINK_FD_BASE) {
+		nfd = fcntl(fd, F_DUPFD_CLOEXEC, AUDIT_SINK_FD_BASE);
+		return nfd >= 0 ? nfd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	}
+	for (int want = (int)rl.rlim_cur - 1; want >= 3; want--) {
+		struct stat sb;
+
+		/* fstat fails with EBADF on a free number */
+		if (want != fd && fstat(want, &sb) != 0 && errno == EBADF) {
+			nfd = fcntl(fd, F_DUPFD_CLOEXEC, want);
+			if (nfd >= 0)
+				return nfd;
+		}
+	}
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
 int audit_sink_open(const char *tmpl, char *path_out, size_t outlen)
@@ -247,6 +261,7 @@ int audit_sink_open(const char *tmpl, char *path_out, size_t outlen)
 		return -err;
 	audit_sink_note_kind(hi);
 	atomic_store(&torn, false);
+	atomic_store(&lost_err, 0);
 	atomic_store(&log_fd, hi);
 	return 0;
 }
@@ -257,8 +272,10 @@ int audit_sink_open_mapped(const char *tmpl, char *path_out, size_t outlen)
 
 	if (err == 0)
 		err = audit_sinkmap_open(path_out);
-	if (err == 0)
+	if (err == 0) {
+		atomic_store(&lost_err, 0);
 		atomic_store(&audit_sink_mapped_, true);
+	}
 	return err;
 }
 
@@ -276,6 +293,15 @@ bool audit_sink_vanished(void)
 	if (atomic_load(&audit_sink_mapped_))
 		return audit_sinkmap_vanished();
 	return fd >= 0 && fstat(fd, &sb) == 0 && sb.st_nlink == 0;
+}
+
+/* The log's descriptor had to go and there was nowhere to move it
+ * (EMFILE): from now on events are counted as dropped with `err`, so that
+ * the exit line says how many were lost. */
+void audit_sink_lose(int err, int (*real_close)(int))
+{
+	atomic_store(&lost_err, err);
+	audit_sink_detach(real_close);
 }
 
 void audit_sink_detach(int (*real_close)(int))
@@ -318,9 +344,7 @@ int audit_sink_relocate(int (*real_close)(int))
 	(void)real_close;
 	if (old < 0)
 		return 0;
-	nfd = fcntl(old, F_DUPFD_CLOEXEC, AUDIT_SINK_FD_BASE);
-	if (nfd < 0)
-		nfd = fcntl(old, F_DUPFD_CLOEXEC, 3);
+	nfd = move_high(old);
 	if (nfd < 0)
 		return -errno;
 	/* Only one relocation wins; a loser's copy goes away. */
@@ -414,6 +438,9 @@ bool audit_sink_write(const char *line, size_t len)
 	if (fd < 0) {
 		atomic_fetch_sub(&inflight, 1);
 		my_writes--;
+		if (atomic_load(&lost_err))
+			drop(len, atomic_load(&lost_err));
+		errno = saved;
 		return false;
 	}
 	if (after_cut)

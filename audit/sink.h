@@ -50,10 +50,16 @@ void audit_sink_detach(int (*real_close)(int));
 extern atomic_int audit_sink_fd_;
 extern atomic_bool audit_sink_mapped_;
 
+/* The log was lost (no descriptor to move it to): events are still
+ * formatted, and counted as dropped. */
+void audit_sink_lose(int err, int (*real_close)(int));
+extern atomic_int audit_sink_lost_;   /* the errno it was lost with, or 0 */
+
 static inline bool audit_sink_active(void)
 {
 	return atomic_load_explicit(&audit_sink_fd_, memory_order_relaxed) >= 0 ||
-	       atomic_load_explicit(&audit_sink_mapped_, memory_order_relaxed);
+	       atomic_load_explicit(&audit_sink_mapped_, memory_order_relaxed) ||
+	       atomic_load_explicit(&audit_sink_lost_, memory_order_relaxed);
 }
 
 /* sink=mmap (sink-map.c): a per-process file written through a shared

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -28,10 +29,17 @@ static int make_room(int newfd)
 {
 	int err = errno;
 
-	if (audit_sink_claims(newfd) && audit_sink_relocate(REAL(close)) < 0) {
+	int r;
+
+	if (audit_sink_claims(newfd) && (r = audit_sink_relocate(REAL(close))) < 0) {
 		/* No descriptor left to move to: the log is lost, the
-		 * program must still get its descriptor. */
-		audit_sink_detach(REAL(close));
+		 * program must still get its descriptor.  Said now, and every
+		 * later event is counted for the exit line. */
+		audit_stderr("sigshim: the audit log is lost: the program takes its descriptor and "
+			     "no free one is left to move it to (");
+		audit_stderr(strerror(-r));
+		audit_stderr("); later events are counted, not written\n");
+		audit_sink_lose(-r, REAL(close));
 	}
 	errno = err;
 	return 0;

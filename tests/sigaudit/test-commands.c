@@ -399,6 +399,89 @@ START_TEST(usage_errors)
 }
 END_TEST
 
+/* Item 11: a program's argv0/exe (any bytes it chose) must not reach the
+ * terminal raw; extreme numbers must not overflow (UBSan); a directory or
+ * a NUL byte is a clear error. */
+START_TEST(hostile_strings_escaped)
+{
+	char *dir = sa_tmpdir(), path[4200];
+	static const char log[] =
+		"{\"v\":1,\"seq\":1,\"ts\":1,\"pid\":9,\"tid\":9,\"event\":\"sigshim.start\","
+		"\"argv0\":\"evil\\nWARNING: forged\\u001b[31m\",\"exe\":\"/bin/\\u0007x\"}\n"
+		"{\"v\":1,\"seq\":2,\"ts\":2,\"pid\":9,\"tid\":9,\"event\":\"sigshim.exit\",\"events\":1}\n";
+	struct sa_run r;
+
+	snprintf(path, sizeof path, "%s/log.9.jsonl", dir);
+	write_file(path, log, sizeof log - 1);
+	RUN(&r, "summary", path);
+	sa_assert_status(&r, 0);
+	ck_assert_msg(!strchr(r.out, '\033') && !strchr(r.out, '\a'), "control bytes in: %s", r.out);
+	ck_assert_msg(!strstr(r.out, "\nWARNING: forged"), "forged line in: %s", r.out);
+	sa_assert_contains(r.out, "evil\\nWARNING: forged\\x1b[31m");
+	sa_run_free(&r);
+	RUN(&r, "list", path);
+	sa_assert_status(&r, 0);
+	ck_assert_msg(!strchr(r.out, '\033') && !strchr(r.out, '\a'), "control bytes in: %s", r.out);
+	sa_run_free(&r);
+	sa_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(extreme_numbers_no_overflow)
+{
+	char *dir = sa_tmpdir(), path[4200], svg[4300];
+	static const char log[] =
+		"{\"v\":1,\"seq\":1,\"ts\":-9223372036854775808,\"pid\":9,\"tid\":9,\"event\":\"sigshim.start\"}\n"
+		"{\"v\":1,\"seq\":9223372036854775807,\"ts\":9223372036854775807,\"pid\":9,\"tid\":9,"
+		"\"event\":\"signal.kill\",\"signalnum\":10}\n"
+		"{\"v\":1,\"seq\":-9223372036854775808,\"ts\":1,\"pid\":9,\"tid\":9,\"event\":\"sigshim.exit\",\"events\":2}\n";
+	struct sa_run r;
+
+	snprintf(path, sizeof path, "%s/log.9.jsonl", dir);
+	snprintf(svg, sizeof svg, "%s/t.svg", dir);
+	write_file(path, log, sizeof log - 1);
+	RUN(&r, "summary", path);
+	ck_assert_msg(r.status == 0 || r.status == 3, "summary: %d\n%s", r.status, r.err);
+	ck_assert_msg(!strstr(r.err, "runtime error"), "UBSan: %s", r.err);
+	sa_run_free(&r);
+	RUN(&r, "list", path);
+	ck_assert_msg(!strstr(r.err, "runtime error"), "UBSan: %s", r.err);
+	sa_run_free(&r);
+	RUN(&r, "timeline", path, "-o", svg);
+	ck_assert_msg(!strstr(r.err, "runtime error"), "UBSan: %s", r.err);
+	sa_run_free(&r);
+	sa_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(directory_and_nul_are_errors)
+{
+	char *dir = sa_tmpdir(), supp[4200], log[4200];
+	struct sa_run r;
+
+	RUN(&r, "check", dir);
+	sa_assert_status(&r, 2);
+	sa_assert_contains(r.err, "is a directory");
+	sa_run_free(&r);
+	snprintf(log, sizeof log, "%s/log.9.jsonl", dir);
+	write_file(log, START1, sizeof START1 - 1);
+	RUN(&r, "check", "--suppressions", dir, log);
+	sa_assert_status(&r, 2);
+	sa_assert_contains(r.err, "is a directory");
+	sa_run_free(&r);
+	snprintf(supp, sizeof supp, "%s/supp.txt", dir);
+	write_file(supp, "rule:install-off-main\0junk\n", 27);
+	RUN(&r, "check", "--suppressions", supp, log);
+	sa_assert_status(&r, 2);
+	sa_assert_contains(r.err, "NUL byte");
+	sa_run_free(&r);
+	sa_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* ---- report formats ---- */
 
 static const char *validate_py =
@@ -640,6 +723,9 @@ int main(void)
 	tcase_add_test(tc, timeline_renders);
 	tcase_add_test(tc, timeline_aggregates);
 	tcase_add_test(tc, timeline_needs_output);
+	tcase_add_test(tc, hostile_strings_escaped);
+	tcase_add_test(tc, extreme_numbers_no_overflow);
+	tcase_add_test(tc, directory_and_nul_are_errors);
 	suite_add_tcase(s, tc);
 	return sa_run_suite(s);
 }

@@ -463,13 +463,13 @@ START_TEST(directory_and_nul_are_errors)
 
 	RUN(&r, "check", dir);
 	sa_assert_status(&r, 2);
-	sa_assert_contains(r.err, "is a directory");
+	sa_assert_contains(r.err, "Is a directory");
 	sa_run_free(&r);
 	snprintf(log, sizeof log, "%s/log.9.jsonl", dir);
 	write_file(log, START1, sizeof START1 - 1);
 	RUN(&r, "check", "--suppressions", dir, log);
 	sa_assert_status(&r, 2);
-	sa_assert_contains(r.err, "is a directory");
+	sa_assert_contains(r.err, "Is a directory");
 	sa_run_free(&r);
 	snprintf(supp, sizeof supp, "%s/supp.txt", dir);
 	write_file(supp, "rule:install-off-main\0junk\n", 27);

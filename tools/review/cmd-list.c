@@ -40,7 +40,7 @@ static void print_line(const struct tool_logset *ls, const struct tool_event *e)
 	const char *v = tool_event_violation(e->ev);
 
 	tool_event_brief(e, brief, sizeof brief);
-	printf("%12.6f %7lld/%-7lld %5lld  %-22s %s", (double)(e->ts - ls->t0) / 1e9,
+	printf("%12.6f %7lld/%-7lld %5lld  %-22s %s", tool_ns_diff_s(e->ts, ls->t0),
 	       e->pid, e->tid, e->seq, e->name, brief);
 	if (v)
 		printf("  !! VIOLATION %s (%s)", v, tool_json_str(e->ev, "policy") ?: "?");

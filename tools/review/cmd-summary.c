@@ -55,14 +55,15 @@ static void print_gaps(const struct tool_proc *p)
 	for (size_t i = 0; i < p->n; i++) {
 		long long s = p->ev[i]->seq;
 
+		/* seq is whatever the file says: saturate, never overflow */
 		if (s > expect) {
 			printf("  seq gap: %lld..%lld missing\n", expect, s - 1);
-			missing += s - expect;
+			missing = tool_sat_add(missing, tool_sat_sub(s, expect));
 		} else if (s < expect) {
 			dups++;
 		}
 		if (s >= expect)
-			expect = s + 1;
+			expect = s == LLONG_MAX ? LLONG_MAX : s + 1;
 	}
 	if (dups)
 		printf("  seq repeated %lld times (pid reused, or logs given twice?)\n", dups);
@@ -95,8 +96,12 @@ static void print_header(const struct tool_proc *p, const struct tool_logset *ls
 	const char *exe = p->start ? tool_json_str(p->start, "exe") : NULL;
 
 	printf("process %lld", p->pid);
-	if (argv0 || exe)
-		printf(" (%s%s%s)", argv0 ?: "", argv0 && exe ? ", " : "", exe ?: "");
+	if (argv0 || exe) {
+		char a[2048], x[2048];
+
+		printf(" (%s%s%s)", tool_escape(argv0 ?: "", a, sizeof a), argv0 && exe ? ", " : "",
+		       tool_escape(exe ?: "", x, sizeof x));
+	}
 	if (p->ppid > 0)
 		printf(" parent %lld%s", p->ppid,
 		       p->start && json_is_true(json_object_get(p->start, "forked")) ?
@@ -104,8 +109,7 @@ static void print_header(const struct tool_proc *p, const struct tool_logset *ls
 	printf("\n  from: %s\n", p->files);
 	printf("  events: %zu, seq %lld..%lld, %.6fs from +%.6fs\n", p->n,
 	       p->n ? p->ev[0]->seq : 0, p->n ? p->ev[p->n - 1]->seq : 0,
-	       (double)(p->t_last - p->t_first) / 1e9,
-	       (double)(p->t_first - ls->t0) / 1e9);
+	       tool_ns_diff_s(p->t_last, p->t_first), tool_ns_diff_s(p->t_first, ls->t0));
 	if (!p->start)
 		printf("  no sigshim.start: the log's beginning is missing\n");
 }

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,15 @@ int tool_logread_file(const char *path, logread_event_fn on_event,
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
+	/* fopen takes a directory; reading it would fail line by line */
+	{
+		struct stat sb;
+
+		if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			fclose(f);
+			return -EISDIR;
+		}
+	}
 	rc = tool_logread_stream(f, path, on_event, on_error, ud, stats);
 	fclose(f);
 	return rc;

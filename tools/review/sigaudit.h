@@ -4,6 +4,7 @@
 #ifndef SIGSHIM_SIGAUDIT_H
 #define SIGSHIM_SIGAUDIT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,31 @@ struct tool_event {
  * shim's own judgement, which main_thread=first-installer may move off
  * the primordial thread), else tid == pid. */
 int tool_event_on_main(const struct tool_event *e);
+
+/* Arithmetic on numbers a log supplies (ts, seq): saturating, so that a
+ * hostile or corrupt log cannot overflow. */
+static inline long long tool_sat_sub(long long a, long long b)
+{
+	long long r;
+
+	return __builtin_sub_overflow(a, b, &r) ? (b < 0 ? LLONG_MAX : LLONG_MIN) : r;
+}
+
+static inline long long tool_sat_add(long long a, long long b)
+{
+	long long r;
+
+	return __builtin_add_overflow(a, b, &r) ? (b > 0 ? LLONG_MAX : LLONG_MIN) : r;
+}
+
+/* (a - b) ns in seconds, without integer overflow. */
+static inline double tool_ns_diff_s(long long a, long long b)
+{
+	return ((double)a - (double)b) / 1e9;
+}
+
+/* s with control characters escaped for a terminal, in out (n bytes). */
+const char *tool_escape(const char *s, char *out, size_t n);
 
 struct tool_module {
 	char *path;

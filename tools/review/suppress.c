@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,13 +129,29 @@ struct tool_supp *tool_supp_load(const char *path)
 	size_t len = 0;
 	struct tool_supp *s;
 
+	struct stat sb;
+	ssize_t n;
+
 	if (!f) {
 		fprintf(stderr, "sigaudit: %s: %s\n", path, strerror(errno));
 		return NULL;
 	}
-	if (getdelim(&text, &len, '\0', f) < 0) {
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "sigaudit: %s: %s\n", path, strerror(EISDIR));
+		fclose(f);
+		return NULL;
+	}
+	n = getdelim(&text, &len, '\0', f);
+	if (n < 0) {
 		free(text);
 		text = strdup("");
+	} else if (n > 0 && text[n - 1] == '\0') {
+		/* getdelim stopped at a NUL: the rest would be ignored */
+		fprintf(stderr, "sigaudit: %s: a NUL byte at offset %zd: not a suppressions file\n",
+			path, n - 1);
+		free(text);
+		fclose(f);
+		return NULL;
 	}
 	fclose(f);
 	s = tool_supp_parse(text, path);

@@ -63,9 +63,9 @@ const struct tl_lane *tool_tl_lane(const struct tool_tl *tl, long long pid, long
 
 double tool_tl_x(const struct tool_tl *tl, long long ts)
 {
-	double span = tl->tmax > tl->tmin ? (double)(tl->tmax - tl->tmin) : 1.0;
+	double span = tl->tmax > tl->tmin ? (double)tl->tmax - (double)tl->tmin : 1.0;
 
-	return TL_LEFT + (double)(ts - tl->tmin) / span * tl->plot_w;
+	return TL_LEFT + ((double)ts - (double)tl->tmin) / span * tl->plot_w;
 }
 
 static void collect_marks(struct tool_tl *tl)
@@ -125,7 +125,7 @@ static bool delivers(const struct tool_event *r, long long pid, long long tid,
 
 	return tool_event_kind(r->name) == TOOL_K_RECEIVE && r->pid == pid &&
 	       (tid < 0 || r->tid == tid) && tool_json_int(r->ev, "signalnum", &rs) &&
-	       rs == sig && r->ts >= s->ts - MATCH_SLACK_NS;
+	       rs == sig && r->ts >= tool_sat_sub(s->ts, MATCH_SLACK_NS);
 }
 
 static void add_arrow(struct tool_tl *tl, const struct tool_event *a,
@@ -165,7 +165,7 @@ static bool handles(const struct tool_event *h, long long pid, long long tid,
 
 	return tool_event_kind(h->name) == TOOL_K_HANDLE && h->pid == pid &&
 	       h->tid == tid && tool_json_int(h->ev, "signalnum", &hs) && hs == sig &&
-	       h->ts >= f->ts - MATCH_SLACK_NS;
+	       h->ts >= tool_sat_sub(f->ts, MATCH_SLACK_NS);
 }
 
 /* A forwarded event names both ends: draw it to the handler run it caused

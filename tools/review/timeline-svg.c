@@ -93,7 +93,7 @@ static void tick_label(char *buf, size_t len, double ns, double span)
 
 static void axis(const struct tool_tl *tl, FILE *out)
 {
-	double span = (double)(tl->tmax - tl->tmin);
+	double span = (double)tl->tmax - (double)tl->tmin;
 	char label[64];
 
 	int y = TL_TOP - 14;
@@ -102,7 +102,7 @@ static void axis(const struct tool_tl *tl, FILE *out)
 		TL_LEFT, y, TL_LEFT + tl->plot_w, y);
 	for (int i = 0; i <= 10; i++) {
 		double x = TL_LEFT + tl->plot_w * i / 10.0;
-		double ns = (double)(tl->tmin - tl->ls->t0) + span * i / 10.0;
+		double ns = ((double)tl->tmin - (double)tl->ls->t0) + span * i / 10.0;
 
 		fprintf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
 			"stroke=\"#24292f\"/><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
@@ -155,7 +155,7 @@ static void mark(const struct tool_tl *tl, const struct tool_event *e, FILE *out
 
 	tool_event_brief(e, brief, sizeof brief);
 	fprintf(out, "<g><title>+%.6fs pid %lld tid %lld seq %lld %s ",
-		(double)(e->ts - tl->ls->t0) / 1e9, e->pid, e->tid, e->seq, e->name);
+		tool_ns_diff_s(e->ts, tl->ls->t0), e->pid, e->tid, e->seq, e->name);
 	tool_xml_escape(out, brief);
 	fputs("</title>", out);
 	shape(out, tool_event_kind(e->name), x, l->y);

@@ -66,12 +66,45 @@ static size_t append(char *buf, size_t len, size_t pos, const char *s)
 	return pos + (size_t)(n > 0 ? n : 0);
 }
 
+/* A string a program chose (argv0, exe, paths) made safe for a terminal:
+ * C0 and C1 control characters and DEL become \n, \t, \r or \xHH
+ * (\u0080-\u009f for C1), a backslash becomes \\, so no byte of it can
+ * end a line, move the cursor or start an escape sequence. */
+const char *tool_escape(const char *s, char *out, size_t n)
+{
+	size_t o = 0;
+
+	if (!n)
+		return "";
+	for (const unsigned char *p = (const unsigned char *)s; *p && o + 7 < n; p++) {
+		if (*p == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else if (*p == '\n' || *p == '\t' || *p == '\r') {
+			out[o++] = '\\';
+			out[o++] = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			o += (size_t)snprintf(out + o, n - o, "\\x%02x", *p);
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			o += (size_t)snprintf(out + o, n - o, "\\u%04x", p[1]);
+			p++;
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static size_t append_value(char *buf, size_t len, size_t pos, json_t *v)
 {
 	char *dump;
 
-	if (json_is_string(v))
-		return append(buf, len, pos, json_string_value(v));
+	if (json_is_string(v)) {
+		char esc[4096];
+
+		return append(buf, len, pos, tool_escape(json_string_value(v), esc, sizeof esc));
+	}
 	dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	pos = append(buf, len, pos, dump ? dump : "?");
 	free(dump);

@@ -4,6 +4,9 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,6 +385,157 @@ START_TEST(review_regressions_match_native)
 }
 END_TEST
 
+/* Issue 10, item 12: the runner itself. */
+
+/* Ctrl-C on a terminal: the kernel sends SIGINT to the whole foreground
+ * group, the child included; the runner must not send it a second one. */
+START_TEST(run_ctrl_c_reaches_child_once)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	char out[4096] = "", pidfile[256];
+	size_t n = 0;
+	pid_t pid;
+
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	snprintf(pidfile, sizeof pidfile, "/tmp/sigshim-ctrlc.%d", (int)getpid());
+	unlink(pidfile);
+	pid = fork();
+	if (pid == 0) {
+		int slave;
+
+		setsid();
+		slave = open(ptsname(master), O_RDWR);   /* the controlling tty */
+		dup2(slave, 0);
+		dup2(slave, 1);
+		dup2(slave, 2);
+		if (*asan_prefix())
+			setenv("LD_PRELOAD", asan_prefix(), 1);
+		execl(SIGSHIM, "sigshim", "run", "--log", "/dev/null", "--", TOOLTEST("count-sigint"),
+		      "1500", pidfile, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 400 && access(pidfile, F_OK) != 0; i++)
+		usleep(10000);
+	usleep(100000);
+	ck_assert_int_eq(write(master, "\003", 1), 1);
+	for (;;) {
+		ssize_t r = read(master, out + n, sizeof out - 1 - n);
+
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		out[n] = '\0';
+		if (strstr(out, "sigint "))
+			break;
+	}
+	waitpid(pid, NULL, 0);
+	close(master);
+	unlink(pidfile);
+	ck_assert_msg(strstr(out, "sigint 1") != NULL, "child saw: %s", out);
+}
+END_TEST
+
+static int alive(pid_t pid)
+{
+	char p[64], st[512];
+	FILE *f;
+	int zombie = 0;
+
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	f = fopen(p, "r");
+	if (!f)
+		return 0;
+	if (fgets(st, sizeof st, f)) {
+		char *c = strrchr(st, ')');
+
+		zombie = c && c[1] == ' ' && (c[2] == 'Z' || c[2] == 'X');
+	}
+	fclose(f);
+	return !zombie;
+}
+
+/* A runner killed with SIGKILL must not leave its child running. */
+START_TEST(run_killed_runner_takes_child)
+{
+	char pidfile[256];
+	pid_t runner, child = 0;
+	int survived;
+	FILE *f;
+
+	snprintf(pidfile, sizeof pidfile, "/tmp/sigshim-orphan.%d", (int)getpid());
+	unlink(pidfile);
+	runner = fork();
+	if (runner == 0) {
+		if (*asan_prefix())
+			setenv("LD_PRELOAD", asan_prefix(), 1);
+		execl(SIGSHIM, "sigshim", "run", "--log", "/dev/null", "--", TOOLTEST("count-sigint"),
+		      "20000", pidfile, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 400 && access(pidfile, F_OK) != 0; i++)
+		usleep(10000);
+	f = fopen(pidfile, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%d", &child), 1);
+	fclose(f);
+	unlink(pidfile);
+	kill(runner, SIGKILL);
+	waitpid(runner, NULL, 0);
+	for (int i = 0; i < 300 && alive(child); i++)
+		usleep(10000);
+	survived = alive(child);
+	if (survived)
+		kill(child, SIGKILL);
+	ck_assert_msg(!survived, "the child outlived its killed runner");
+}
+END_TEST
+
+/* A --log path with a quote, and one too long for the options. */
+START_TEST(run_log_path_quoted_and_bounded)
+{
+	char dir[] = "/tmp/sigshim-q.XXXXXX", log[512], pat[600], huge[9000];
+	struct out o;
+	const char *argv[] = { SIGSHIM, "run", "--log", log, "--", TOOLTEST("exit-with"), "0", NULL };
+	const char *argv2[] = { SIGSHIM, "run", "--log", huge, "--", TOOLTEST("exit-with"), "0", NULL };
+	glob_t g;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(log, sizeof log, "%s/it's.%%p.jsonl", dir);
+	run(&o, NULL, argv);
+	ck_assert_msg(exit_code(&o) == 0, "status %d: %s", exit_code(&o), o.text);
+	snprintf(pat, sizeof pat, "%s/it's.*.jsonl", dir);
+	ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
+	globfree(&g);
+	memset(huge, 'a', sizeof huge - 1);
+	huge[0] = '/';
+	huge[sizeof huge - 1] = '\0';
+	run(&o, NULL, argv2);
+	ck_assert_msg(exit_code(&o) == 2, "status %d: %s", exit_code(&o), o.text);
+	ASSERT_STR_CONTAINS(o.text, "too long");
+	snprintf(pat, sizeof pat, "rm -rf %s", dir);
+	(void)!system(pat);
+}
+END_TEST
+
+/* An executable FIFO as the command: an error, never a hang. */
+START_TEST(run_fifo_command_does_not_hang)
+{
+	char dir[] = "/tmp/sigshim-f.XXXXXX", fifo[256];
+	struct out o;
+	const char *argv[] = { SIGSHIM, "run", "--log", "/dev/null", "--", fifo, NULL };
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof fifo, "%s/prog", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0755), 0);
+	run(&o, NULL, argv);
+	ck_assert_msg(exit_code(&o) == 126, "status %d: %s", exit_code(&o), o.text);
+	unlink(fifo);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *tools_suite(void)
 {
 	Suite *s = suite_create("tools");
@@ -402,6 +556,10 @@ static Suite *tools_suite(void)
 	tcase_add_test(tc, deleted_log_is_reported);
 	tcase_add_test(tc, mapped_sink_keeps_no_descriptor);
 	tcase_add_test(tc, unwritable_log_runs_on_but_bad_path_stops);
+	tcase_add_test(tc, run_ctrl_c_reaches_child_once);
+	tcase_add_test(tc, run_killed_runner_takes_child);
+	tcase_add_test(tc, run_log_path_quoted_and_bounded);
+	tcase_add_test(tc, run_fifo_command_does_not_hang);
 	tcase_add_loop_test(tc, review_regressions_match_native, 0,
 			    (int)(sizeof review_cases / sizeof review_cases[0]));
 	suite_add_tcase(s, tc);

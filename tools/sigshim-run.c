@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -122,7 +123,8 @@ static void warn_unpreloadable(const char *cmd)
 	char file[PATH_MAX];
 	struct stat sb;
 
-	if (!resolve(cmd, file, sizeof file))
+	/* only a regular file is read: opening a FIFO would block */
+	if (!resolve(cmd, file, sizeof file) || stat(file, &sb) != 0 || !S_ISREG(sb.st_mode))
 		return;
 	if (is_static_elf(file))
 		fprintf(stderr, "sigshim: warning: %s is statically linked: LD_PRELOAD cannot "
@@ -162,6 +164,10 @@ static int add_option(char *dst, size_t cap, const char *kv)
 
 	if (!strchr(kv, '=')) {
 		fprintf(stderr, "sigshim: --option needs KEY=VALUE, got '%s'\n", kv);
+		return -1;
+	}
+	if (len + 1 + strlen(kv) >= cap) {
+		fprintf(stderr, "sigshim: --option values too long (over %zu bytes in all)\n", cap - 1);
 		return -1;
 	}
 	snprintf(dst + len, cap - len, "%s%s", len ? ":" : "", kv);
@@ -212,20 +218,33 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 
 /* Options given on our command line go after the inherited ones, so they
  * win (the shim applies items left to right). */
-static void build_options(const struct run_opts *o)
+static int build_options(const struct run_opts *o)
 {
 	char opts[8192] = "";
-	size_t n = 0;
+	const char *log = o->log ? o->log : "sigshim.%p.jsonl";
+	/* the shim takes a value quoted with ' or ": the one the path lacks */
+	char q = !strchr(log, '\'') ? '\'' : !strchr(log, '"') ? '"' : 0;
+	int n;
 
-	if (o->mode)
-		n += (size_t)snprintf(opts + n, sizeof opts - n, "%smode=%s", n ? ":" : "", o->mode);
-	n += (size_t)snprintf(opts + n, sizeof opts - n, "%slog_path='%s'", n ? ":" : "",
-			      o->log ? o->log : "sigshim.%p.jsonl");
-	if (o->backtrace)
-		n += (size_t)snprintf(opts + n, sizeof opts - n, ":backtrace=%s", o->backtrace);
-	if (o->extra[0])
-		snprintf(opts + n, sizeof opts - n, ":%s", o->extra);
-	set_env_append("SIGSHIM_OPTIONS", opts, ':');
+	if (!q) {
+		fprintf(stderr, "sigshim: run: --log '%s' holds both quote characters: "
+			"it cannot be passed to the shim\n", log);
+		return -1;
+	}
+	if (strlen(log) >= 4096) {
+		fprintf(stderr, "sigshim: run: --log path too long (%zu bytes, at most 4095)\n",
+			strlen(log));
+		return -1;
+	}
+	n = snprintf(opts, sizeof opts, "%s%s%slog_path=%c%s%c%s%s%s%s", o->mode ? "mode=" : "",
+		     o->mode ? o->mode : "", o->mode ? ":" : "", q, log, q,
+		     o->backtrace ? ":backtrace=" : "", o->backtrace ? o->backtrace : "",
+		     o->extra[0] ? ":" : "", o->extra);
+	if (n < 0 || (size_t)n >= sizeof opts) {
+		fprintf(stderr, "sigshim: run: options too long for SIGSHIM_OPTIONS\n");
+		return -1;
+	}
+	return set_env_append("SIGSHIM_OPTIONS", opts, ':') < 0 ? -1 : 0;
 }
 
 static int exit_status(int status)
@@ -239,9 +258,13 @@ static int exit_status(int status)
 
 static pid_t child;
 
-static void forward(int sig)
+/* Signals for the runner go on to the child, except those the kernel sent
+ * the whole foreground group (Ctrl-C, Ctrl-\\, a terminal hangup:
+ * SI_KERNEL), which the child, in the same group, already has. */
+static void forward(int sig, siginfo_t *si, void *uc)
 {
-	if (child > 0)
+	(void)uc;
+	if (child > 0 && si->si_code != SI_KERNEL)
 		kill(child, sig);
 }
 
@@ -249,20 +272,32 @@ static int run_child(char **cmd)
 {
 	int status;
 
+	pid_t runner = getpid();
+	struct sigaction sa;
+
 	child = fork();
 	if (child < 0) {
 		perror("sigshim: fork");
 		return 1;
 	}
 	if (child == 0) {
+		/* the run ends with the runner: a killed runner takes its
+		 * child along instead of leaving it orphaned */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != runner)
+			_exit(EXIT_NOEXEC);
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "sigshim: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
 	}
-	signal(SIGTERM, forward);
-	signal(SIGINT, forward);
-	signal(SIGHUP, forward);
-	signal(SIGQUIT, forward);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = forward;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR) {
 			perror("sigshim: waitpid");
@@ -411,7 +446,8 @@ static int cmd_run(int argc, char **argv)
 		perror("sigshim: setenv");
 		return 1;
 	}
-	build_options(&o);
+	if (build_options(&o) < 0)
+		return EXIT_USAGE;
 	status = run_child(argv + first);
 	return o.check ? run_check(&o, status) : status;
 }

@@ -321,6 +321,28 @@ static int case_low_nofile(void)
 	return 0;
 }
 
+/* --- 10. _exit is an end too ----------------------------------------------------------- */
+
+/* A forked child ends with _exit(3); a vfork child with _exit(0); the
+ * parent returns from main. */
+static int case_fork_then__exit(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		signal(SIGUSR1, h_count);
+		_exit(3);
+	}
+	waitpid(pid, &st, 0);
+	pid = vfork();
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	say("child status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return 0;
+}
+
 /* --- 6. descendants run on when the log path stops resolving ------------------------- */
 
 static int exec_self(const char *target)
@@ -359,6 +381,7 @@ static const struct {
 	{ "install-handler", case_install_handler },
 	{ "dup2-table-full", case_dup2_table_full },
 	{ "low-nofile", case_low_nofile },
+	{ "fork-then-_exit", case_fork_then__exit },
 	{ "output-then-violation", case_output_then_violation },
 	{ "long-argv0", case_long_argv0 },
 	{ "long-argv0-target", case_long_argv0_target },

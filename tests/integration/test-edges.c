@@ -403,6 +403,31 @@ IT_TEST(low_nofile_leaves_program_numbers)
 }
 IT_END
 
+/* 10. a process that ends with _exit (a forked child's usual end) gets
+ * its sigshim.exit, with how and status; a vfork child's _exit writes
+ * nothing into the parent's log. */
+IT_TEST(exit_by__exit_is_recorded)
+{
+	static const char *const v[] = { "mode=audit:log_path={dir}/log.%p.jsonl", NULL };
+	struct it_run r;
+	int exits = 0, underscore = 0;
+
+	it_same_as_native("edge-cases", "fork-then-_exit", v, NULL, 0, &r);
+	it_assert_int_eq(r.nlogs, 2);
+	for (int i = 0; i < r.nlogs; i++) {
+		json_t *evs = it_load(r.logs[i]);
+
+		exits += (int)it_count(evs, "{s:s}", "event", "sigshim.exit");
+		underscore += (int)it_count(evs, "{s:s,s:s,s:i}", "event", "sigshim.exit", "how", "_exit",
+					    "status", 3);
+		json_decref(evs);
+	}
+	it_assert_int_eq(exits, 2);
+	it_assert_int_eq(underscore, 1);
+	it_run_free(&r);
+}
+IT_END
+
 IT_TEST(stderr_log_without_reader_no_sigpipe)
 {
 	stderr_reader_gone("mode=audit:log_path=stderr");
@@ -431,6 +456,7 @@ int main(void)
 	tcase_add_test(tc, log_dir_symlink_of_another_user_refused);
 	tcase_add_test(tc, log_fifo_refused_without_blocking);
 	tcase_add_test(tc, stderr_log_without_reader_no_sigpipe);
+	tcase_add_test(tc, exit_by__exit_is_recorded);
 	tcase_add_test(tc, dup2_onto_log_with_table_full_says_so);
 	tcase_add_test(tc, low_nofile_leaves_program_numbers);
 	suite_add_tcase(s, tc);

@@ -399,6 +399,35 @@ START_TEST(usage_errors)
 }
 END_TEST
 
+/* Item 9: an exec chain (each sigshim.start begins a new image at seq 1)
+ * is not "seq repeated"; a process that ended with _exit (its
+ * sigshim.exit says "how":"_exit") did not end abnormally. */
+START_TEST(summary_exec_chain_and_exit_kinds)
+{
+	char *dir = sa_tmpdir(), path[4200];
+	static const char log[] =
+		START1 EV(2, "signal.kill", ",\"signalnum\":10")
+		START1 EV(2, "signal.kill", ",\"signalnum\":10")
+		START1 EV(2, "sigshim.exit", ",\"events\":1,\"how\":\"_exit\",\"status\":3");
+	struct sa_run r;
+
+	snprintf(path, sizeof path, "%s/log.9.jsonl", dir);
+	write_file(path, log, sizeof log - 1);
+	RUN(&r, "summary", path);
+	sa_assert_status(&r, 0);
+	ck_assert_msg(!strstr(r.out, "seq repeated"), "exec chain called repeats: %s", r.out);
+	ck_assert_msg(!strstr(r.out, "ENDED ABNORMALLY"), "_exit called abnormal: %s", r.out);
+	sa_assert_contains(r.out, "3 images (exec)");
+	sa_assert_contains(r.out, "_exit(3)");
+	sa_run_free(&r);
+	RUN(&r, "check", path);
+	sa_assert_status(&r, 0);
+	sa_run_free(&r);
+	sa_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* Item 11: a program's argv0/exe (any bytes it chose) must not reach the
  * terminal raw; extreme numbers must not overflow (UBSan); a directory or
  * a NUL byte is a clear error. */
@@ -724,6 +753,7 @@ int main(void)
 	tcase_add_test(tc, timeline_aggregates);
 	tcase_add_test(tc, timeline_needs_output);
 	tcase_add_test(tc, hostile_strings_escaped);
+	tcase_add_test(tc, summary_exec_chain_and_exit_kinds);
 	tcase_add_test(tc, extreme_numbers_no_overflow);
 	tcase_add_test(tc, directory_and_nul_are_errors);
 	suite_add_tcase(s, tc);

@@ -76,7 +76,10 @@ static int open_log(void)
  * a descendant that dropped privileges (a daemon switching to "nobody")
  * cannot create its file in the parent's directory.  Stopping it would
  * change the program's behaviour, so it runs on, unlogged, and says so. */
-static bool descendant;   /* an earlier process of this run started the shim */
+static bool descendant;
+/* One sigshim.exit per process image: from the destructor (exit, return
+ * from main) or from _exit/_Exit, whichever comes first. */
+static atomic_int exit_written;   /* an earlier process of this run started the shim */
 
 static void log_open_failed(int err)
 {
@@ -275,6 +278,7 @@ static void after_fork_child(void)
 	shim.main_thread = pthread_self();
 	shim.forked = true;
 	shim_main_after_fork();
+	atomic_store(&exit_written, 0);
 	shim_event_reset_seq();
 	shim_policy_after_fork();
 	audit_sink_after_fork();
@@ -318,13 +322,19 @@ static void say_if_vanished(void)
 	audit_stderr(msg);
 }
 
-void shim_write_exit_event(void)
+static void exit_event(const char *how, int status)
 {
 	struct audit_sink_stats st;
 	struct shim_ev e;
 
+	if (atomic_exchange(&exit_written, 1))
+		return;
 	audit_sink_stats(&st);
 	shim_ev_begin(&e, "sigshim.exit");
+	if (how) {
+		audit_jw_str(&e.w, "how", how);
+		audit_jw_int(&e.w, "status", status);
+	}
 	audit_jw_uint(&e.w, "events", st.events);
 	audit_jw_uint(&e.w, "dropped", st.dropped);
 	audit_jw_uint(&e.w, "dropped_bytes", st.dropped_bytes);
@@ -337,6 +347,42 @@ void shim_write_exit_event(void)
 	if (st.dropped)
 		say_lost(&st);
 	say_if_vanished();
+}
+
+void shim_write_exit_event(void)
+{
+	exit_event(NULL, 0);
+}
+
+/* _exit and _Exit: the usual end of a forked child, and of a crash
+ * handler; no destructor runs, so the end is recorded here.  A vfork
+ * child (another pid, the parent's memory and log) records nothing.
+ * async-signal-safe as the event writers are. */
+static void record_exit(const char *how, int status)
+{
+	int busy = shim_busy;
+
+	if (!shim_ready() || busy || syscall(SYS_getpid) != shim.pid)
+		return;
+	shim_busy = 1;
+	if (audit_sink_active())
+		exit_event(how, status);
+	audit_sink_finish();
+	shim_busy = busy;
+}
+
+__attribute__((visibility("default"), noreturn)) void _exit(int status)
+{
+	record_exit("_exit", status);
+	REAL(_exit)(status);
+	__builtin_unreachable();
+}
+
+__attribute__((visibility("default"), noreturn)) void _Exit(int status)
+{
+	record_exit("_Exit", status);
+	REAL(_exit)(status);
+	__builtin_unreachable();
 }
 
 __attribute__((destructor)) static void shim_dtor(void)

@@ -98,6 +98,7 @@ void shim_real_init(void)
 	GET(execvp, "execvp");
 	GET(execvpe, "execvpe");
 	GET(fexecve, "fexecve");
+	GET(_exit, "_exit");
 	GET(system, "system");
 	GET(pselect, "pselect");
 	GET(ppoll, "ppoll");

@@ -67,6 +67,7 @@ struct shim_real {
 	int (*execvp)(const char *, char *const[]);
 	int (*execvpe)(const char *, char *const[], char *const[]);
 	int (*fexecve)(int, char *const[], char *const[]);
+	void (*_exit)(int);
 	int (*system)(const char *);
 	int (*pselect)(int, void *, void *, void *, const struct timespec *, const sigset_t *);
 	int (*ppoll)(void *, unsigned long, const struct timespec *, const sigset_t *);

@@ -30,7 +30,7 @@ static void print_exit(const struct tool_proc *p, struct summary_ctx *c)
 
 	if (!p->exit) {
 		printf("  log end: ENDED ABNORMALLY (no sigshim.exit: killed by a "
-		       "signal, _exit, exec, or the log was cut)\n");
+		       "signal, or the log was cut)\n");
 		c->abnormal++;
 		return;
 	}
@@ -39,6 +39,13 @@ static void print_exit(const struct tool_proc *p, struct summary_ctx *c)
 	tool_json_int(p->exit, "dropped_bytes", &drb);
 	tool_json_int(p->exit, "truncated", &tr);
 	tool_json_int(p->exit, "violations", &vi);
+	{
+		const char *how = tool_json_str(p->exit, "how");
+		long long status = 0;
+
+		if (how && tool_json_int(p->exit, "status", &status))
+			printf("  ended by %s(%lld)\n", how, status);
+	}
 	printf("  log end: sigshim.exit events=%lld dropped=%lld (%lld bytes) "
 	       "truncated=%lld violations=%lld\n", ev, dr, drb, tr, vi);
 	if (dr || tr) {
@@ -47,13 +54,19 @@ static void print_exit(const struct tool_proc *p, struct summary_ctx *c)
 	}
 }
 
-/* seq counts from 1 with no gaps unless events were dropped. */
+/* seq counts from 1 with no gaps unless events were dropped; each
+ * sigshim.start begins a new image (exec keeps the pid) at seq 1. */
 static void print_gaps(const struct tool_proc *p)
 {
-	long long expect = 1, missing = 0, dups = 0;
+	long long expect = 1, missing = 0, dups = 0, images = 0;
 
 	for (size_t i = 0; i < p->n; i++) {
 		long long s = p->ev[i]->seq;
+
+		if (strcmp(p->ev[i]->name, "sigshim.start") == 0) {
+			images++;
+			expect = s;
+		}
 
 		/* seq is whatever the file says: saturate, never overflow */
 		if (s > expect) {
@@ -65,6 +78,8 @@ static void print_gaps(const struct tool_proc *p)
 		if (s >= expect)
 			expect = s == LLONG_MAX ? LLONG_MAX : s + 1;
 	}
+	if (images > 1)
+		printf("  %lld images (exec): each sigshim.start begins one\n", images);
 	if (dups)
 		printf("  seq repeated %lld times (pid reused, or logs given twice?)\n", dups);
 	if (missing)

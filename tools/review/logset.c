@@ -230,6 +230,9 @@ static void add_to_proc(struct tool_logset *ls, struct tool_event *e)
 
 	p->ev = grow(p->ev, &p->cap, p->n + 1, sizeof *p->ev);
 	p->ev[p->n++] = e;
+	if (strcmp(e->name, "sigshim.start") == 0)
+		p->images++;
+	e->image = p->images;
 	if (e->ts < p->t_first)
 		p->t_first = e->ts;
 	if (e->ts > p->t_last)
@@ -249,6 +252,8 @@ static int cmp_event(const void *a, const void *b)
 	const struct tool_event *x = *(struct tool_event *const *)a;
 	const struct tool_event *y = *(struct tool_event *const *)b;
 
+	if (x->image != y->image)
+		return x->image < y->image ? -1 : 1;
 	return cmp_ll(x->seq, y->seq) ? cmp_ll(x->seq, y->seq) : cmp_ll(x->ts, y->ts);
 }
 

@@ -31,6 +31,8 @@ struct tool_event {
 	long line;
 	long long pid, tid, seq, ts;
 	const char *name;       /* "event" field, borrowed from ev */
+	int image;              /* which process image of its pid (1 = first sigshim.start
+				 * read, 0 = before any): exec keeps the pid, seq restarts */
 };
 
 /* Whether the event's thread was the main thread: its "main" field (the
@@ -77,7 +79,7 @@ struct tool_thread {
 
 struct tool_proc {
 	long long pid, ppid;
-	struct tool_event **ev; /* sorted by seq, then ts */
+	struct tool_event **ev; /* sorted by image, seq, then ts */
 	size_t n, cap;
 	struct tool_module *mods;
 	size_t nmods, modcap;
@@ -87,6 +89,7 @@ struct tool_proc {
 	struct tool_thread *threads;    /* every tid seen, in order of appearance */
 	size_t nthreads, thrcap;
 	char files[256];        /* comma-separated names of the files it came from */
+	int images;             /* sigshim.start lines read (add_to_proc) */
 };
 
 struct tool_logset {

@@ -321,6 +321,68 @@ static int case_low_nofile(void)
 	return 0;
 }
 
+/* --- 4. sink=mmap: exit racing writers, a log truncated by someone else ----------- */
+
+static void *mask_logger(void *arg)
+{
+	sigset_t s;
+
+	(void)arg;
+	sigemptyset(&s);
+	for (;;)
+		pthread_sigmask(SIG_BLOCK, &s, NULL);   /* one logged call each */
+	return NULL;
+}
+
+/* Four threads log as fast as they can while main returns from main. */
+static int case_exit_racing_loggers(void)
+{
+	pthread_t t;
+
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t, NULL, mask_logger, NULL);
+	usleep(2000);
+	say("exiting");
+	return 0;
+}
+
+/* The log is cut to 0 bytes by someone else (logrotate copytruncate),
+ * then the program logs on: it must not die of SIGBUS.  The log's
+ * directory is read from SIGSHIM_OPTIONS (natively: none). */
+static int case_log_truncated(void)
+{
+	char path[600], dir[512] = "/nonexistent";
+	const char *o = getenv("SIGSHIM_OPTIONS"), *lp = o ? strstr(o, "log_path=") : NULL;
+	DIR *d;
+
+	if (lp) {
+		const char *end = strchr(lp, ':');
+		size_t n = end ? (size_t)(end - lp - 9) : strlen(lp + 9);
+
+		snprintf(dir, sizeof dir, "%.*s", (int)n, lp + 9);
+		if (strrchr(dir, '/'))
+			*strrchr(dir, '/') = '\0';
+	}
+	d = opendir(dir);
+	struct dirent *de;
+	sigset_t s;
+
+	signal(SIGUSR1, h_count);
+	while (d && (de = readdir(d)))
+		if (strncmp(de->d_name, "log.", 4) == 0) {
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			(void)!truncate(path, 0);
+		}
+	if (d)
+		closedir(d);
+	sigemptyset(&s);
+	for (int i = 0; i < 20000; i++)
+		pthread_sigmask(SIG_BLOCK, &s, NULL);
+	signal(SIGUSR2, h_count);
+	say("survived");
+	return 0;
+}
+
 /* --- 10. _exit is an end too ----------------------------------------------------------- */
 
 /* A forked child ends with _exit(3); a vfork child with _exit(0); the
@@ -382,6 +444,8 @@ static const struct {
 	{ "dup2-table-full", case_dup2_table_full },
 	{ "low-nofile", case_low_nofile },
 	{ "fork-then-_exit", case_fork_then__exit },
+	{ "exit-racing-loggers", case_exit_racing_loggers },
+	{ "log-truncated", case_log_truncated },
 	{ "output-then-violation", case_output_then_violation },
 	{ "long-argv0", case_long_argv0 },
 	{ "long-argv0-target", case_long_argv0_target },

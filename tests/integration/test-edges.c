@@ -428,6 +428,54 @@ IT_TEST(exit_by__exit_is_recorded)
 }
 IT_END
 
+/* 4. sink=mmap: exit while four threads log, many times: never a crash,
+ * and every log parses. */
+IT_TEST(mmap_exit_racing_loggers)
+{
+	for (int i = 0; i < 60; i++) {
+		struct it_run r;
+
+		memset(&r, 0, sizeof r);
+		r.helper = "edge-cases";
+		r.args[0] = "exit-racing-loggers";
+		r.shim = 1;
+		r.raw_options = "mode=audit:sink=mmap:log_path={dir}/log.%p.jsonl";
+		it_run(&r);
+		it_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "run %d: %s\n%s", i,
+			      it_status_str(r.status), r.err);
+		json_decref(it_load_main(&r));
+		it_run_free(&r);
+	}
+}
+IT_END
+
+/* 4. sink=mmap: the log truncated under the program (logrotate
+ * copytruncate): no SIGBUS, and the loss is said. */
+IT_TEST(mmap_log_truncated_no_sigbus)
+{
+	static const char *const opts[] = {
+		"mode=audit:sink=mmap:log_path={dir}/log.%p.jsonl",
+		"mode=enforce:sink=mmap:log_path={dir}/log.%p.jsonl",
+	};
+
+	for (int v = 0; v < 2; v++) {
+		struct it_run r;
+
+		memset(&r, 0, sizeof r);
+		r.helper = "edge-cases";
+		r.args[0] = "log-truncated";
+		r.shim = 1;
+		r.raw_options = opts[v];
+		it_run(&r);
+		it_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "%s: %s\n%s", opts[v],
+			      it_status_str(r.status), r.err);
+		it_assert_str_eq(r.out, "survived\n");
+		it_assert_str_contains(r.err, "sigshim:");
+		it_run_free(&r);
+	}
+}
+IT_END
+
 IT_TEST(stderr_log_without_reader_no_sigpipe)
 {
 	stderr_reader_gone("mode=audit:log_path=stderr");
@@ -457,6 +505,8 @@ int main(void)
 	tcase_add_test(tc, log_fifo_refused_without_blocking);
 	tcase_add_test(tc, stderr_log_without_reader_no_sigpipe);
 	tcase_add_test(tc, exit_by__exit_is_recorded);
+	tcase_add_test(tc, mmap_exit_racing_loggers);
+	tcase_add_test(tc, mmap_log_truncated_no_sigbus);
 	tcase_add_test(tc, dup2_onto_log_with_table_full_says_so);
 	tcase_add_test(tc, low_nofile_leaves_program_numbers);
 	suite_add_tcase(s, tc);

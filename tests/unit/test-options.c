@@ -61,6 +61,10 @@ START_TEST(sink_option)
 	/* a mapping per process: one file cannot be shared by several */
 	ASSERT_INT_EQ(parse(&o, "sink=mmap:log_path=/tmp/x.jsonl", err), -1);
 	ASSERT_STR_CONTAINS(err, "sink=mmap needs a per-process log_path");
+	/* "%%p" is a literal "%p", the same name for every process */
+	ASSERT_INT_EQ(parse(&o, "sink=mmap:log_path=/tmp/x.%%p.jsonl", err), -1);
+	ASSERT_STR_CONTAINS(err, "sink=mmap needs a per-process log_path");
+	ASSERT_INT_EQ(parse(&o, "sink=mmap:log_path=/tmp/x.%%%p.jsonl", err), 0);
 	ASSERT_INT_EQ(parse(&o, "sink=fast", err), -1);
 	ASSERT_STR_CONTAINS(err, "write|mmap");
 }

@@ -13,11 +13,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <setjmp.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sink.h"
@@ -26,6 +28,16 @@
 #define GROW_STEP (1UL << 20)
 
 static char *base;
+/* Set when the mapping can no longer be written (the file was cut under
+ * us, or the process is exiting): the errno every later event is
+ * dropped with. */
+static atomic_int dead;
+static atomic_int copying;
+/* This thread is copying into the mapping: where a SIGBUS in the copy
+ * (the file was truncated by someone else) jumps back to. */
+/* volatile: memcpy is known not to read it, so the stores around the
+ * copy would otherwise be merged away */
+static __thread sigjmp_buf *volatile copy_env __attribute__((tls_model("initial-exec")));
 static char path[4096];
 static dev_t dev;
 static ino_t ino;
@@ -57,9 +69,17 @@ static int grow(size_t need)
 	fd = reopen();
 	if (fd < 0)
 		return fd;
-	if (fallocate(fd, 0, 0, (off_t)want) < 0 && (errno != EOPNOTSUPP ||
-	    ftruncate(fd, (off_t)want) < 0))
-		r = -errno;
+	if (fallocate(fd, 0, 0, (off_t)want) < 0) {
+		if (errno == ENOSPC) {
+			/* under 1 MiB free: grow by what this line needs, so
+			 * the events that still fit are written */
+			want = (need + 4095) & ~(size_t)4095;
+			if (fallocate(fd, 0, 0, (off_t)want) < 0)
+				r = -errno;
+		} else if (errno != EOPNOTSUPP || ftruncate(fd, (off_t)want) < 0) {
+			r = -errno;
+		}
+	}
 	audit_raw_close(fd);
 	/* Only what the file covers is accessible (see audit_sinkmap_open). */
 	if (r == 0 && mprotect(base, want, PROT_READ | PROT_WRITE) < 0)
@@ -129,6 +149,8 @@ int audit_sinkmap_open(const char *p)
 		return -err;
 	}
 	strcpy(path, p);
+	atomic_store(&dead, 0);
+	atomic_store(&copying, 0);
 	dev = sb.st_dev;
 	ino = sb.st_ino;
 	atomic_store(&tail, end);
@@ -136,13 +158,19 @@ int audit_sinkmap_open(const char *p)
 	return 0;
 }
 
-bool audit_sinkmap_write(const char *line, size_t len, int *err)
+static bool write_line(const char *line, size_t len, int *err)
 {
-	size_t off = atomic_fetch_add(&tail, len);
-	int r;
+	size_t off;
+	sigjmp_buf env;
+	int r, d = atomic_load(&dead);
 
+	if (d) {
+		*err = d;
+		return false;
+	}
+	off = atomic_fetch_add(&tail, len);
 	if (!base || off + len > MAP_SPAN) {
-		*err = EFBIG;
+		*err = atomic_load(&dead) ? atomic_load(&dead) : EFBIG;
 		return false;
 	}
 	r = grow(off + len);
@@ -150,24 +178,77 @@ bool audit_sinkmap_write(const char *line, size_t len, int *err)
 		*err = -r;
 		return false;   /* the reserved bytes stay NUL: readers skip them */
 	}
+	/* mask not saved: the fault path restores the interrupted mask */
+	if (sigsetjmp(env, 0)) {
+		copy_env = NULL;
+		*err = atomic_load(&dead);
+		return false;
+	}
+	copy_env = &env;
 	memcpy(base + off, line, len);
+	copy_env = NULL;
 	return true;
 }
 
-/* At exit: cut the file back to what was written.  After fork: only drop
- * the parent's mapping (the parent still writes it). */
+/* Writers in a copy are counted, so that exit cuts the file only after
+ * they are done (a cut line would be a malformed one). */
+bool audit_sinkmap_write(const char *line, size_t len, int *err)
+{
+	bool ok;
+
+	atomic_fetch_add(&copying, 1);
+	ok = write_line(line, len, err);
+	atomic_fetch_sub(&copying, 1);
+	return ok;
+}
+
+/* From the SIGBUS handler: a fault at `addr` in this thread's copy into
+ * the mapping means the file was cut under us.  Returns where to jump
+ * (the sink is dead from now on), or NULL when it is not ours. */
+sigjmp_buf *audit_sinkmap_fault(const void *addr)
+{
+	const char *a = addr;
+
+	if (!copy_env || !base || a < base || a >= base + MAP_SPAN)
+		return NULL;
+	if (!atomic_exchange(&dead, ESTALE))
+		audit_stderr("sigshim: the mmap log was truncated or cut by another process; "
+			     "later events are counted, not written\n");
+	return copy_env;
+}
+
+/* At exit: cut the file back to what was written, and keep the mapping:
+ * other threads may still be copying a line in (unmapping under them
+ * crashed them), and every byte reserved so far stays inside the cut
+ * file.  Later writers find the sink dead and count their events.
+ * After fork: only drop the parent's mapping (the parent still writes
+ * it; the child has no other thread). */
 void audit_sinkmap_close(bool truncate_file)
 {
 	if (!base)
 		return;
 	if (truncate_file) {
-		int fd = reopen();
+		size_t end;
+		int fd;
 
+		/* a file cut by someone else is left as they left it */
+		int was = atomic_exchange(&dead, ESHUTDOWN);
+
+		/* copies already started finish first (bounded: a thread
+		 * that will never come back must not hold exit) */
+		for (int i = 0; atomic_load(&copying) > 0 && i < 1000; i++) {
+			struct timespec ts = { 0, 100000 };
+
+			nanosleep(&ts, NULL);
+		}
+		end = atomic_exchange(&tail, MAP_SPAN);
+		fd = was == ESTALE ? -1 : reopen();
 		if (fd >= 0) {
 			/* If this fails the padding stays; readers skip it. */
-			(void)!ftruncate(fd, (off_t)atomic_load(&tail));
+			(void)!ftruncate(fd, (off_t)end);
 			audit_raw_close(fd);
 		}
+		return;
 	}
 	munmap(base, MAP_SPAN);
 	base = NULL;

@@ -71,6 +71,9 @@ void audit_sink_finish(void);
 bool audit_sink_vanished(void);
 
 int audit_sinkmap_open(const char *path);
+/* SIGBUS handler: the jump back into a copy that faulted on a cut file. */
+#include <setjmp.h>
+sigjmp_buf *audit_sinkmap_fault(const void *addr);
 bool audit_sinkmap_write(const char *line, size_t len, int *err);
 void audit_sinkmap_close(bool truncate_file);
 bool audit_sinkmap_vanished(void);

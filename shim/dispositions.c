@@ -228,6 +228,30 @@ int shim_install(int sig, const struct sigaction *act, struct sigaction *oldact)
 	return r;
 }
 
+/* sink=mmap: a file cut under the mapping raises SIGBUS in the shim's
+ * copy, which the trampoline must see even when the program has no
+ * handler: the trampoline goes into the kernel in front of the program's
+ * SIG_DFL (it acts as the kernel would for any other SIGBUS). */
+void shim_ent_guard_kernel(int sig)
+{
+	struct sigaction cur, k;
+	sigset_t saved;
+	uintptr_t h;
+	unsigned long fl;
+
+	lock_sig(sig, &saved);
+	shim_ent_read(sig, &h, &fl, NULL);
+	if (h == (uintptr_t)SIG_DFL && REAL(sigaction)(sig, NULL, &cur) == 0 &&
+	    cur.sa_handler == SIG_DFL) {
+		memset(&k, 0, sizeof k);
+		k.sa_sigaction = shim_trampoline;
+		k.sa_flags = SA_SIGINFO;
+		sigemptyset(&k.sa_mask);
+		REAL(sigaction)(sig, &k, NULL);
+	}
+	unlock_sig(sig, &saved);
+}
+
 /* The handler the program sees for `sig` right now, or what a function
  * returning the previous handler must give back instead of the
  * trampoline. */

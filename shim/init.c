@@ -65,8 +65,13 @@ static int open_log(void)
 {
 	if (!shim.opt.log_path[0])
 		return 0;
-	if (shim.opt.sink == SHIM_SINK_MMAP)
-		return audit_sink_open_mapped(shim.opt.log_path, shim.log_path, sizeof shim.log_path);
+	if (shim.opt.sink == SHIM_SINK_MMAP) {
+		int r = audit_sink_open_mapped(shim.opt.log_path, shim.log_path, sizeof shim.log_path);
+
+		if (r == 0)
+			shim_ent_guard_kernel(SIGBUS);
+		return r;
+	}
 	return audit_sink_open(shim.opt.log_path, shim.log_path, sizeof shim.log_path);
 }
 
@@ -300,11 +305,17 @@ static void after_fork_child(void)
 	shim_doorbell_after_fork();
 }
 
+/* say_lost, say_if_vanished and exit_event run once per image (the one
+ * thread that wins exit_written), possibly from a crash handler's _exit on
+ * a small alternate stack: their buffers are static, not on the stack. */
+static char exit_msg[SHIM_PATH_MAX + 256];
+
 static void say_lost(const struct audit_sink_stats *st)
 {
-	char msg[SHIM_PATH_MAX + 256];
+	char *msg = exit_msg;
+	size_t msgsz = sizeof exit_msg;
 
-	snprintf(msg, sizeof msg,
+	snprintf(msg, msgsz,
 		 "sigshim: %llu audit event(s) (%llu bytes) could not be written to '%s': %s\n",
 		 st->dropped, st->dropped_bytes, shim.log_path, strerror(st->last_errno));
 	audit_stderr(msg);
@@ -312,11 +323,11 @@ static void say_lost(const struct audit_sink_stats *st)
 
 static void say_if_vanished(void)
 {
-	char msg[SHIM_PATH_MAX + 200];
+	char *msg = exit_msg;
 
 	if (strcmp(shim.log_path, "stderr") == 0 || !audit_sink_vanished())
 		return;
-	snprintf(msg, sizeof msg,
+	snprintf(msg, sizeof exit_msg,
 		 "sigshim: log file '%s' was deleted while the program ran; its events are lost\n",
 		 shim.log_path);
 	audit_stderr(msg);
@@ -325,7 +336,7 @@ static void say_if_vanished(void)
 static void exit_event(const char *how, int status)
 {
 	struct audit_sink_stats st;
-	struct shim_ev e;
+	static struct shim_ev e;   /* one writer: see exit_msg */
 
 	if (atomic_exchange(&exit_written, 1))
 		return;

@@ -259,9 +259,22 @@ static int scan_value(const char **p, char *val, size_t vlen, const char *key,
 
 /* A mapping is per process: a file shared by several (no %p) is
  * appended to with write(2). */
+/* Whether a path template holds a real %p ("%%p" is a literal "%p"). */
+static bool has_pid(const char *t)
+{
+	for (; *t; t++)
+		if (t[0] == '%') {
+			if (t[1] == 'p')
+				return true;
+			if (t[1] == '%')
+				t++;
+		}
+	return false;
+}
+
 static int check_consistency(const struct shim_options *o, char *err, size_t errlen)
 {
-	if (o->sink == SHIM_SINK_MMAP && !strstr(o->log_path, "%p")) {
+	if (o->sink == SHIM_SINK_MMAP && !has_pid(o->log_path)) {
 		snprintf(err, errlen, "sigshim: SIGSHIM_OPTIONS: sink=mmap needs a per-process "
 			 "log_path (with %%p), got '%s'", o->log_path);
 		return -1;

@@ -234,6 +234,8 @@ void shim_ent_read(int sig, uintptr_t *h, unsigned long *fl, unsigned long long 
 bool shim_ent_claim_oneshot(int sig, uintptr_t h);
 /* The program's own handler for a reserved signal (0: none). */
 uintptr_t shim_reserved_handler(int sig, unsigned long *fl, unsigned long long *mask);
+/* The trampoline in the kernel in front of a SIG_DFL view (sink=mmap). */
+void shim_ent_guard_kernel(int sig);
 void shim_ent_sync_kernel(int sig);
 
 /* Forwarding to the main thread (mode=enforce, forward.c): per-signal

@@ -449,6 +449,19 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
  * in the shim's own code must not take the mask it finds for main's. */
 void shim_trampoline(int sig, siginfo_t *si, void *uc)
 {
+	/* sink=mmap: a copy into the log's mapping faulted because someone
+	 * cut the file.  Not the program's fault: back into the copy, under
+	 * the mask it ran with (the sink is dead from now on). */
+	if (sig == SIGBUS && si) {
+		sigjmp_buf *env = audit_sinkmap_fault(si->si_addr);
+
+		if (env) {
+			unsigned long long m = uc_mask(uc);
+
+			syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, NULL, sizeof m);
+			siglongjmp(*env, 1);
+		}
+	}
 	shim_handler_enter();
 	trampoline(sig, si, uc);
 	shim_handler_leave();

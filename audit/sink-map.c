@@ -158,36 +158,77 @@ int audit_sinkmap_open(const char *p)
 	return 0;
 }
 
-static bool write_line(const char *line, size_t len, int *err)
-{
-	size_t off;
-	sigjmp_buf env;
-	int r, d = atomic_load(&dead);
+/* The copies this thread has started, innermost last: a handler that
+ * interrupts one and leaves by a jump would leave its bytes NUL or half
+ * copied (a malformed line in the middle of the log).  The jump wrappers
+ * finish them (audit_sinkmap_unwind_to): the line's buffer is still intact
+ * in the abandoned frame, above the handler's. */
+#define MAX_COPY_NEST 16
+struct copy {
+	size_t off, len;
+	const char *line;
+	uintptr_t sp;
+};
+static __thread struct copy copies[MAX_COPY_NEST] __attribute__((tls_model("initial-exec")));
+static __thread int n_copies __attribute__((tls_model("initial-exec")));
 
-	if (d) {
-		*err = d;
-		return false;
-	}
-	off = atomic_fetch_add(&tail, len);
-	if (!base || off + len > MAP_SPAN) {
-		*err = atomic_load(&dead) ? atomic_load(&dead) : EFBIG;
-		return false;
-	}
-	r = grow(off + len);
+/* Grows the file to cover the line and copies it, a SIGBUS (the file cut
+ * by someone else) returning false. */
+static bool place(size_t off, const char *line, size_t len, int *err)
+{
+	sigjmp_buf env;
+	sigjmp_buf *volatile outer = copy_env;
+	int r = grow(off + len);
+
 	if (r < 0) {
 		*err = -r;
 		return false;   /* the reserved bytes stay NUL: readers skip them */
 	}
 	/* mask not saved: the fault path restores the interrupted mask */
 	if (sigsetjmp(env, 0)) {
-		copy_env = NULL;
+		copy_env = outer;
 		*err = atomic_load(&dead);
 		return false;
 	}
 	copy_env = &env;
 	memcpy(base + off, line, len);
-	copy_env = NULL;
+	copy_env = outer;
 	return true;
+}
+
+static bool write_line(const char *line, size_t len, uintptr_t sp, int *err)
+{
+	size_t off;
+	int d = atomic_load(&dead), k;
+	bool ok;
+
+	if (d) {
+		*err = d;
+		return false;
+	}
+	k = n_copies;
+	if (k < MAX_COPY_NEST) {
+		copies[k].len = 0;   /* nothing reserved yet */
+		copies[k].line = line;
+		copies[k].sp = sp;
+		atomic_signal_fence(memory_order_seq_cst);
+		n_copies = k + 1;
+	}
+	off = atomic_fetch_add(&tail, len);
+	if (k < MAX_COPY_NEST) {
+		copies[k].off = off;
+		atomic_signal_fence(memory_order_seq_cst);
+		copies[k].len = len;
+	}
+	if (!base || off + len > MAP_SPAN) {
+		*err = atomic_load(&dead) ? atomic_load(&dead) : EFBIG;
+		ok = false;
+	} else {
+		ok = place(off, line, len, err);
+	}
+	if (k < MAX_COPY_NEST)
+		n_copies = k;
+	return ok;
 }
 
 /* Writers in a copy are counted, so that exit cuts the file only after
@@ -197,9 +238,30 @@ bool audit_sinkmap_write(const char *line, size_t len, int *err)
 	bool ok;
 
 	atomic_fetch_add(&copying, 1);
-	ok = write_line(line, len, err);
+	ok = write_line(line, len, (uintptr_t)__builtin_frame_address(0), err);
 	atomic_fetch_sub(&copying, 1);
 	return ok;
+}
+
+/* A jump to the frame at `target_sp` abandons the copies this thread
+ * started below it: each is finished here (the jump wrapper, still on the
+ * handler's stack), and stops counting as in flight. */
+void audit_sinkmap_unwind_to(uintptr_t target_sp)
+{
+	while (n_copies > 0 && copies[n_copies - 1].sp < target_sp) {
+		struct copy c = copies[n_copies - 1];
+		int err;
+
+		if (c.len && base && c.off + c.len <= MAP_SPAN && !atomic_load(&dead))
+			place(c.off, c.line, c.len, &err);
+		n_copies--;
+		atomic_fetch_sub(&copying, 1);
+	}
+}
+
+void audit_sinkmap_after_fork(void)
+{
+	n_copies = 0;
 }
 
 /* From the SIGBUS handler: a fault at `addr` in this thread's copy into

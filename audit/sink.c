@@ -23,9 +23,17 @@ atomic_int audit_sink_lost_;
 #define lost_err audit_sink_lost_
 atomic_bool audit_sink_mapped_;
 #define log_fd audit_sink_fd_
-/* Writers in flight: relocation waits for them so that no write started on
- * the old number can land in the program's file after it takes the number. */
-static atomic_int inflight;
+/* Writers in flight: relocation waits for those that may hold the old
+ * number, so that no write started on it can land in the program's file
+ * after the program takes the number.  They are counted by generation (its
+ * parity): a relocation waits only for the writers that started before it,
+ * not for the stream of new ones (eight busy threads keep a single count
+ * above zero for good, and a bounded wait then gave up with writes still
+ * aimed at the old number: EBADF, or lines written into the program's
+ * /dev/null).  Relocations take turns (`relocator`). */
+static atomic_uint gen;
+static atomic_int inflight[2];
+static atomic_int relocator;
 static atomic_ullong n_events, n_dropped, n_dropped_bytes;
 static atomic_int last_err;
 
@@ -331,11 +339,48 @@ bool audit_sink_claims(int fd)
  * interrupted inside audit_sink_write() may relocate, and must not wait for
  * itself. */
 static __thread int my_writes __attribute__((tls_model("initial-exec")));
+static __thread int my_slot_writes[2] __attribute__((tls_model("initial-exec")));
 /* Where each of them runs: a handler that leaves by a jump abandons the
  * writes it interrupted, and the jump wrappers take them back
  * (audit_sink_unwind_to), or inflight would count them forever. */
 #define MAX_WRITE_NEST 16
 static __thread uintptr_t write_sp[MAX_WRITE_NEST] __attribute__((tls_model("initial-exec")));
+static __thread unsigned char write_slot[MAX_WRITE_NEST] __attribute__((tls_model("initial-exec")));
+
+static int nest_top(void)
+{
+	return my_writes <= MAX_WRITE_NEST ? my_writes - 1 : MAX_WRITE_NEST - 1;
+}
+
+/* Counts this write in the current generation and returns the descriptor
+ * it may use: the one loaded after the generation was seen unchanged. */
+static int write_enter(uintptr_t sp)
+{
+	unsigned g, sl;
+
+	for (;;) {
+		g = atomic_load(&gen);
+		sl = g & 1;
+		atomic_fetch_add(&inflight[sl], 1);
+		if (atomic_load(&gen) == g)
+			break;
+		atomic_fetch_sub(&inflight[sl], 1);
+	}
+	my_writes++;
+	write_sp[nest_top()] = sp;
+	write_slot[nest_top()] = (unsigned char)sl;
+	my_slot_writes[sl]++;
+	return atomic_load(&log_fd);
+}
+
+static void write_leave(void)
+{
+	unsigned sl = write_slot[nest_top()];
+
+	my_slot_writes[sl]--;
+	my_writes--;
+	atomic_fetch_sub(&inflight[sl], 1);
+}
 
 int audit_sink_relocate(int (*real_close)(int))
 {
@@ -344,24 +389,48 @@ int audit_sink_relocate(int (*real_close)(int))
 	(void)real_close;
 	if (old < 0)
 		return 0;
-	nfd = move_high(old);
-	if (nfd < 0)
-		return -errno;
-	/* Only one relocation wins; a loser's copy goes away. */
-	if (!atomic_compare_exchange_strong(&log_fd, &old, nfd)) {
-		syscall(SYS_close, nfd);
+	/* One relocation at a time; a handler on the relocating thread that
+	 * relocates again does not wait for itself. */
+	int me = (int)syscall(SYS_gettid), other = 0;
+
+	for (int i = 0; !atomic_compare_exchange_strong(&relocator, &other, me); i++) {
+		struct timespec ts = { 0, 100000 };
+
+		if (other == me || i > 20000)
+			break;
+		other = 0;
+		nanosleep(&ts, NULL);
+	}
+	bool mine = other == 0;
+
+	old = atomic_load(&log_fd);
+	if (old < 0) {
+		if (mine)
+			atomic_store(&relocator, 0);
 		return 0;
 	}
-	/* A writer that loaded `old` is counted in `inflight`; one that starts
-	 * now loads `nfd`.  Writers never block, so this wait is short; it is
-	 * bounded all the same (~100 ms), for a writer that will never come
-	 * back (a thread cancelled inside a handler that had interrupted
-	 * it). */
-	for (int i = 0; atomic_load(&inflight) > my_writes && i < 1000; i++) {
+	nfd = move_high(old);
+	if (nfd < 0) {
+		int err = errno;
+
+		if (mine)
+			atomic_store(&relocator, 0);
+		return -err;
+	}
+	atomic_store(&log_fd, nfd);
+	/* Writers that saw the old generation may hold `old`; those that see
+	 * the new one load `nfd`.  Writers never block, so this wait is short;
+	 * it is bounded all the same (~1 s), for a writer that will never come
+	 * back (a thread cancelled inside a handler that had interrupted it). */
+	unsigned sl = atomic_fetch_add(&gen, 1) & 1;
+
+	for (int i = 0; atomic_load(&inflight[sl]) > my_slot_writes[sl] && i < 10000; i++) {
 		struct timespec ts = { 0, 100000 };
 
 		nanosleep(&ts, NULL);
 	}
+	if (mine)
+		atomic_store(&relocator, 0);
 	/* `old` is not closed here: the program is about to dup2()/dup3()
 	 * onto that number, which replaces it atomically.  Closing it first
 	 * could close the program's own descriptor if another thread's dup2
@@ -430,14 +499,9 @@ bool audit_sink_write(const char *line, size_t len)
 		errno = saved;
 		return ok;
 	}
-	if (my_writes < MAX_WRITE_NEST)
-		write_sp[my_writes] = (uintptr_t)__builtin_frame_address(0);
-	my_writes++;
-	atomic_fetch_add(&inflight, 1);
-	fd = atomic_load(&log_fd);
+	fd = write_enter((uintptr_t)__builtin_frame_address(0));
 	if (fd < 0) {
-		atomic_fetch_sub(&inflight, 1);
-		my_writes--;
+		write_leave();
 		if (atomic_load(&lost_err))
 			drop(len, atomic_load(&lost_err));
 		errno = saved;
@@ -455,8 +519,7 @@ bool audit_sink_write(const char *line, size_t len)
 			n = syscall(SYS_writev, fd, iov, cnt);
 		while (n < 0 && errno == EINTR);
 	}
-	atomic_fetch_sub(&inflight, 1);
-	my_writes--;
+	write_leave();
 	if (n == (ssize_t)(len + (size_t)after_cut)) {
 		if (after_cut)
 			atomic_store(&torn, false);
@@ -485,13 +548,11 @@ void audit_sink_stats(struct audit_sink_stats *out)
  * started below it (in a handler's interrupted context). */
 void audit_sink_unwind_to(uintptr_t target_sp)
 {
+	audit_sinkmap_unwind_to(target_sp);
 	while (my_writes > 0) {
-		int top = my_writes <= MAX_WRITE_NEST ? my_writes - 1 : MAX_WRITE_NEST - 1;
-
-		if (write_sp[top] >= target_sp)
+		if (write_sp[nest_top()] >= target_sp)
 			return;
-		my_writes--;
-		atomic_fetch_sub(&inflight, 1);
+		write_leave();
 	}
 }
 
@@ -499,7 +560,10 @@ void audit_sink_unwind_to(uintptr_t target_sp)
  * flight, whatever the parent's threads were doing at the fork. */
 void audit_sink_after_fork(void)
 {
-	atomic_store(&inflight, my_writes);
+	audit_sinkmap_after_fork();
+	atomic_store(&inflight[0], my_slot_writes[0]);
+	atomic_store(&inflight[1], my_slot_writes[1]);
+	atomic_store(&relocator, 0);
 	audit_sink_reset_stats();
 }
 

@@ -76,6 +76,10 @@ int audit_sinkmap_open(const char *path);
 sigjmp_buf *audit_sinkmap_fault(const void *addr);
 bool audit_sinkmap_write(const char *line, size_t len, int *err);
 void audit_sinkmap_close(bool truncate_file);
+/* A jump to `target_sp` abandons copies this thread began below it: they
+ * are finished, and stop counting as in flight. */
+void audit_sinkmap_unwind_to(uintptr_t target_sp);
+void audit_sinkmap_after_fork(void);
 bool audit_sinkmap_vanished(void);
 
 int audit_sink_fd(void);

@@ -20,11 +20,14 @@ static atomic_ullong seq;
 static atomic_int said_errno;
 static atomic_ullong logged_dropped;
 static atomic_ullong n_truncated;
+static void count_truncated(const struct jw *w);
+static void open_reset(void);
 
 /* A forked child's log starts afresh: seq from 1, no loss counted. */
 void shim_event_reset_seq(void)
 {
 	atomic_store(&seq, 0);
+	open_reset();
 	atomic_store(&said_errno, 0);
 	atomic_store(&logged_dropped, 0);
 	atomic_store(&n_truncated, 0);
@@ -82,7 +85,7 @@ void shim_ev_note_code(uintptr_t addr)
 /* Signal context (the small lines) reads the clock with the system call,
  * and so does everything once some thread made rdtsc trap: a vDSO read may
  * execute rdtsc, and a fault in the shim is the program's problem. */
-static void header(struct jw *w, const char *event, bool raw_clock)
+static void header_seq(struct jw *w, const char *event, bool raw_clock, unsigned long long n)
 {
 	struct timespec ts;
 
@@ -91,7 +94,7 @@ static void header(struct jw *w, const char *event, bool raw_clock)
 	else
 		clock_gettime(CLOCK_REALTIME, &ts);
 	audit_jw_int(w, "v", 1);
-	audit_jw_uint(w, "seq", atomic_fetch_add(&seq, 1) + 1);
+	audit_jw_uint(w, "seq", n);
 	audit_jw_uint(w, "ts", (unsigned long long)ts.tv_sec * 1000000000ULL +
 		      (unsigned long long)ts.tv_nsec);
 	audit_jw_int(w, "pid", shim.pid);
@@ -99,16 +102,109 @@ static void header(struct jw *w, const char *event, bool raw_clock)
 	audit_jw_str(w, "event", event);
 }
 
+/* --- events a jump abandons --------------------------------------------------
+ * A line takes its seq when it begins and reaches the log when it is
+ * committed.  A handler that interrupts a wrapper between the two and
+ * leaves by siglongjmp (or longjmp) abandons that line: without a record
+ * its seq would be a gap, which sigaudit must read as a lost event.  Each
+ * thread keeps the lines it has begun and not yet written (they nest, one
+ * per handler level), with the frame that began them; the jump wrappers
+ * call shim_ev_unwind_to(), which writes a sigshim.abandoned line under
+ * each abandoned seq.  A line is taken off the list as soon as its write
+ * returns; the few instructions between the write and that are the only
+ * window in which a jump cannot tell whether the line was written: the
+ * record then says "maybe_written", and sigaudit counts it only towards a
+ * seq that is otherwise missing.  A thread that leaves a
+ * handler by pthread_exit, or is cancelled in one, leaves its gap: sigaudit
+ * reports it. */
+#define MAX_OPEN 16
+struct open_ev {
+	unsigned long long seq;
+	uintptr_t sp;
+	const char *event;
+	bool writing;   /* its write may have happened */
+};
+static __thread struct open_ev open_evs[MAX_OPEN] __attribute__((tls_model("initial-exec")));
+static __thread int n_open __attribute__((tls_model("initial-exec")));
+
+static void open_reset(void)
+{
+	n_open = 0;
+}
+
+static unsigned long long open_push(const char *event)
+{
+	unsigned long long n = atomic_fetch_add(&seq, 1) + 1;
+	int k = n_open;
+
+	if (k < MAX_OPEN) {
+		open_evs[k].seq = n;
+		open_evs[k].sp = (uintptr_t)__builtin_frame_address(0);
+		open_evs[k].event = event;
+		open_evs[k].writing = false;
+		/* The entry is whole before it counts: a handler that comes
+		 * now sees either no entry or this one. */
+		atomic_signal_fence(memory_order_seq_cst);
+		n_open = k + 1;
+	}
+	return n;
+}
+
+static void open_writing(unsigned long long n)
+{
+	for (int k = n_open - 1; k >= 0; k--)
+		if (open_evs[k].seq == n) {
+			open_evs[k].writing = true;
+			atomic_signal_fence(memory_order_seq_cst);
+			return;
+		}
+}
+
+/* `n` is written: it leaves the list with anything begun above it and
+ * never committed (a line a code path began and dropped). */
+static void open_pop(unsigned long long n)
+{
+	for (int k = n_open - 1; k >= 0; k--)
+		if (open_evs[k].seq == n) {
+			n_open = k;
+			return;
+		}
+}
+
+void shim_ev_unwind_to(uintptr_t target_sp)
+{
+	while (n_open > 0 && open_evs[n_open - 1].sp < target_sp) {
+		struct open_ev o = open_evs[n_open - 1];
+		struct shim_ev_small e;
+
+		n_open--;
+		audit_jw_init(&e.w, e.buf, sizeof e.buf);
+		header_seq(&e.w, "sigshim.abandoned", true, o.seq);
+		audit_jw_str(&e.w, "of", o.event);
+		audit_jw_str(&e.w, "by", "jump");
+		if (o.writing)
+			audit_jw_bool(&e.w, "maybe_written", true);
+		count_truncated(&e.w);
+		audit_sink_write(e.buf, audit_jw_finish(&e.w));
+	}
+}
+
+static void header(struct jw *w, const char *event, bool raw_clock, unsigned long long *n)
+{
+	*n = open_push(event);
+	header_seq(w, event, raw_clock, *n);
+}
+
 void shim_ev_begin(struct shim_ev *e, const char *event)
 {
 	audit_jw_init(&e->w, e->buf, sizeof e->buf);
-	header(&e->w, event, false);
+	header(&e->w, event, false, &e->seq);
 }
 
 void shim_evs_begin(struct shim_ev_small *e, const char *event)
 {
 	audit_jw_init(&e->w, e->buf, sizeof e->buf);
-	header(&e->w, event, true);
+	header(&e->w, event, true, &e->seq);
 }
 
 void shim_ev_thread_sig(struct shim_ev *e, pthread_t thread_id, int sig)
@@ -145,11 +241,12 @@ void shim_ev_result_code(struct shim_ev *e, int code)
 		error_fields(&e->w, code);
 }
 
-static void count_truncated(const struct jw *w);
 static void after_write(bool ok);
 
 void shim_ev_commit(struct shim_ev *e)
 {
+	bool ok;
+
 	if (e->nbt > 0) {
 		audit_jw_arr_begin(&e->w, "bt");
 		for (int i = 0; i < e->nbt; i++)
@@ -157,13 +254,21 @@ void shim_ev_commit(struct shim_ev *e)
 		audit_jw_end(&e->w);
 	}
 	count_truncated(&e->w);
-	after_write(audit_sink_write(e->buf, audit_jw_finish(&e->w)));
+	open_writing(e->seq);
+	ok = audit_sink_write(e->buf, audit_jw_finish(&e->w));
+	open_pop(e->seq);
+	after_write(ok);
 }
 
 void shim_evs_commit(struct shim_ev_small *e)
 {
+	bool ok;
+
 	count_truncated(&e->w);
-	after_write(audit_sink_write(e->buf, audit_jw_finish(&e->w)));
+	open_writing(e->seq);
+	ok = audit_sink_write(e->buf, audit_jw_finish(&e->w));
+	open_pop(e->seq);
+	after_write(ok);
 }
 
 /* Lost lines are never silent.  The first failure of each kind is said on
@@ -201,7 +306,9 @@ static void after_write(bool ok)
 	audit_jw_uint(&e.w, "dropped", st.dropped);
 	audit_jw_uint(&e.w, "dropped_bytes", st.dropped_bytes);
 	count_truncated(&e.w);
+	open_writing(e.seq);
 	audit_sink_write(e.buf, audit_jw_finish(&e.w));
+	open_pop(e.seq);
 }
 
 static void count_truncated(const struct jw *w)

@@ -47,6 +47,7 @@ static const sigset_t *restored_mask(const void *env)
 	{ \
 		shim_handler_unwind_to(target_sp(env)); \
 		audit_sink_unwind_to(target_sp(env)); \
+		shim_ev_unwind_to(target_sp(env)); \
 		shim_drain_abandoned(may_restore ? restored_mask(env) : NULL); \
 		REAL(real)(env, val); \
 		__builtin_unreachable(); \

@@ -189,6 +189,7 @@ void shim_handler_unwind_to(uintptr_t target_sp);
  * lines are written before the event that refers to them. */
 struct shim_ev {
 	struct jw w;
+	unsigned long long seq;
 	uintptr_t bt[64];
 	int nbt;
 	char buf[4096];
@@ -213,11 +214,15 @@ void shim_ev_commit(struct shim_ev *e);
 /* A small line written from signal context (no backtrace). */
 struct shim_ev_small {
 	struct jw w;
+	unsigned long long seq;
 	char buf[768];
 };
 void shim_evs_begin(struct shim_ev_small *e, const char *event);
 void shim_evs_commit(struct shim_ev_small *e);
 void shim_event_reset_seq(void);
+/* A jump to the frame at `target_sp` abandons the lines this thread began
+ * below it: each gets a sigshim.abandoned line under its seq. */
+void shim_ev_unwind_to(uintptr_t target_sp);
 unsigned long long shim_event_truncated(void);
 
 /* Dispositions: the program's view of each signal, and installation of the

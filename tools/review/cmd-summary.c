@@ -54,14 +54,25 @@ static void print_exit(const struct tool_proc *p, struct summary_ctx *c)
 	}
 }
 
+/* A jump out of a handler abandoned a line: its seq has this record
+ * instead; "maybe_written" when the line may be there as well. */
+static bool is_abandoned(const struct tool_event *e, bool maybe)
+{
+	return strcmp(e->name, "sigshim.abandoned") == 0 &&
+	       (!maybe || json_is_true(json_object_get(e->ev, "maybe_written")));
+}
+
 /* seq counts from 1 with no gaps unless events were dropped; each
  * sigshim.start begins a new image (exec keeps the pid) at seq 1. */
 static void print_gaps(const struct tool_proc *p)
 {
-	long long expect = 1, missing = 0, dups = 0, images = 0;
+	long long expect = 1, missing = 0, dups = 0, images = 0, abandoned = 0;
 
 	for (size_t i = 0; i < p->n; i++) {
 		long long s = p->ev[i]->seq;
+
+		if (is_abandoned(p->ev[i], false))
+			abandoned++;
 
 		if (strcmp(p->ev[i]->name, "sigshim.start") == 0) {
 			images++;
@@ -72,7 +83,8 @@ static void print_gaps(const struct tool_proc *p)
 		if (s > expect) {
 			printf("  seq gap: %lld..%lld missing\n", expect, s - 1);
 			missing = tool_sat_add(missing, tool_sat_sub(s, expect));
-		} else if (s < expect) {
+		} else if (s < expect && !(s == expect - 1 && (is_abandoned(p->ev[i], true) ||
+							       (i > 0 && is_abandoned(p->ev[i - 1], true))))) {
 			dups++;
 		}
 		if (s >= expect)
@@ -80,6 +92,9 @@ static void print_gaps(const struct tool_proc *p)
 	}
 	if (images > 1)
 		printf("  %lld images (exec): each sigshim.start begins one\n", images);
+	if (abandoned)
+		printf("  %lld event%s abandoned by a jump out of a handler (recorded, not lost)\n",
+		       abandoned, plural(abandoned));
 	if (dups)
 		printf("  seq repeated %lld times (pid reused, or logs given twice?)\n", dups);
 	if (missing)

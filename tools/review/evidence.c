@@ -22,6 +22,7 @@ struct image {
 	long long pid;
 	bool started;
 	long long max_seq, seen;
+	long long maybe;   /* sigshim.abandoned lines that may repeat a written seq */
 	long long violation_lines;
 	json_t *exit;
 };
@@ -85,6 +86,9 @@ static void close_image(const struct tool_logset *ls, struct image *im, long *n)
 
 	if (!im->started)
 		return;
+	/* A "maybe written" abandonment fills a gap if there is one for it. */
+	if (im->seen < im->max_seq)
+		im->seen += im->maybe < im->max_seq - im->seen ? im->maybe : im->max_seq - im->seen;
 	if (im->seen < im->max_seq) {
 		fprintf(stderr, "sigaudit: incomplete: %s: pid %lld: %lld of %lld events missing "
 			"(seq gaps)\n", f, im->pid, im->max_seq - im->seen, im->max_seq);
@@ -131,7 +135,11 @@ static void one_event(const struct tool_logset *ls, struct table *t, const struc
 		}
 		return;
 	}
-	im->seen++;
+	if (strcmp(e->name, "sigshim.abandoned") == 0 &&
+	    json_is_true(json_object_get(e->ev, "maybe_written")))
+		im->maybe++;
+	else
+		im->seen++;
 	if (e->seq > im->max_seq)
 		im->max_seq = e->seq;
 	if (json_object_get(e->ev, "violation"))

@@ -87,6 +87,21 @@ IT_TEST(jump_out_of_logged_call_leaves_no_gap)
 }
 IT_END
 
+/* The same jumps with backtrace=8: capturing a backtrace and noting its
+ * modules take locks (the shim's module table, the loader's in
+ * dl_iterate_phdr); a jump out of a handler that interrupted them left
+ * them held and the next logged call hung. */
+IT_TEST(jump_out_of_backtrace_does_not_hang)
+{
+	static const char *const opts[] = {
+		"mode=audit:backtrace=8:log_path={dir}/log.%p.jsonl",
+		"mode=enforce:backtrace=8:log_path={dir}/log.%p.jsonl",
+	};
+
+	soak_against_native("500", "jump", opts, 2);
+}
+IT_END
+
 /* Eight threads log without pause while another dup2()s onto the log's
  * numbers: each relocation must wait for the writers that hold the old
  * number, however many new ones keep starting (no EBADF, no line written
@@ -124,6 +139,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, jump_out_of_logged_call_leaves_no_gap);
+	tcase_add_test(tc, jump_out_of_backtrace_does_not_hang);
 	tcase_add_test(tc, relocation_under_busy_writers_loses_nothing);
 	tcase_add_test(tc, soak_log_writer);
 	suite_add_tcase(s, tc);

@@ -4,6 +4,7 @@
  * The common parts of every event line. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -64,22 +65,51 @@ static void emit_module(const struct audit_module *m, void *ud)
 	shim_ev_commit(&e);
 }
 
+/* Capturing a backtrace and noting its modules take locks: the module
+ * table's, and the loader's inside dl_iterate_phdr (libunwind's frame
+ * lookup).  A handler that interrupted them and left by siglongjmp would
+ * leave them held, and the thread's next logged call (or the program's
+ * next dlopen) would hang: every signal waits, on this thread, until they
+ * are released (raw system calls: the shim's own mask bookkeeping never
+ * sees it).  A signal sent to this thread meanwhile is delivered just
+ * after, as if it had come a few microseconds later; SIGKILL, SIGSTOP and
+ * synchronous faults cannot be held. */
+static void hold_signals(unsigned long long *old)
+{
+	unsigned long long all = ~0ULL;
+
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, old, sizeof all);
+}
+
+static void release_signals(const unsigned long long *old)
+{
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, sizeof *old);
+}
+
 void shim_ev_prepare(struct shim_ev *e)
 {
+	unsigned long long old;
+
 	e->nbt = 0;
 	if (!shim.opt.backtrace || !audit_sink_active() || shim_in_handler())
 		return;
+	hold_signals(&old);
 	e->nbt = audit_backtrace(e->bt, (int)shim.opt.backtrace, shim.self_lo, shim.self_hi);
 	audit_modules_note(e->bt, e->nbt, emit_module, NULL);
+	release_signals(&old);
 }
 
 /* A handler's module line, so that sigaudit can name the handler even
  * without backtraces.  Ordinary context only (the module map locks). */
 void shim_ev_note_code(uintptr_t addr)
 {
+	unsigned long long old;
+
 	if (!audit_sink_active() || shim_in_handler())
 		return;
+	hold_signals(&old);
 	audit_modules_note(&addr, 1, emit_module, NULL);
+	release_signals(&old);
 }
 
 /* Signal context (the small lines) reads the clock with the system call,

@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -321,6 +322,38 @@ static int case_low_nofile(void)
 	return 0;
 }
 
+/* The raw close_range system call (not glibc's, which the shim wraps)
+ * closes every descriptor from 3, the log's included; the program then
+ * takes the numbers 1000-1031 for a file of its own and makes logged
+ * calls.  What it reads back is only what it wrote. */
+static int case_raw_close_range_reuse(void)
+{
+	char path[] = "/tmp/sigshim-reuse-XXXXXX", buf[256];
+	int fd, high = 0;
+	ssize_t n;
+	sigset_t s;
+
+	syscall(SYS_close_range, 3U, ~0U, 0U);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return 1;
+	unlink(path);
+	for (int i = 0; i < 32; i++)
+		high += fcntl(fd, F_DUPFD, 1000) >= 1000;
+	sigemptyset(&s);
+	for (int i = 0; i < 5; i++)
+		pthread_sigmask(SIG_BLOCK, &s, NULL);
+	signal(SIGUSR1, h_count);
+	raise(SIGUSR1);
+	if (write(fd, "program line\n", 13) != 13)
+		return 1;
+	n = pread(fd, buf, sizeof buf - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	say("high fds %d, close of 1000: %d, file holds %zd bytes: %s", high, close(1000), n,
+	    strtok(buf, "\n"));
+	return 0;
+}
+
 /* --- 4. sink=mmap: exit racing writers, a log truncated by someone else ----------- */
 
 static void *mask_logger(void *arg)
@@ -443,6 +476,7 @@ static const struct {
 	{ "install-handler", case_install_handler },
 	{ "dup2-table-full", case_dup2_table_full },
 	{ "low-nofile", case_low_nofile },
+	{ "raw-close-range-reuse", case_raw_close_range_reuse },
 	{ "fork-then-_exit", case_fork_then__exit },
 	{ "exit-racing-loggers", case_exit_racing_loggers },
 	{ "log-truncated", case_log_truncated },

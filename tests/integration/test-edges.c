@@ -403,6 +403,22 @@ IT_TEST(low_nofile_leaves_program_numbers)
 }
 IT_END
 
+/* 5. a raw close_range closed the log and the program took its number:
+ * no audit line lands in the program's file, the program's close of that
+ * number works, and the loss is said on stderr and counted. */
+IT_TEST(raw_close_range_then_reuse_keeps_program_file)
+{
+	static const char *const v[] = { "mode=audit:log_path={dir}/log.%p.jsonl",
+					  "mode=enforce:log_path={dir}/log.%p.jsonl", NULL };
+	struct it_run r;
+
+	it_same_as_native("edge-cases", "raw-close-range-reuse", v, NULL, 0, &r);
+	it_assert_str_eq(r.out, "high fds 32, close of 1000: 0, file holds 13 bytes: program line\n");
+	it_assert_str_contains(r.err, "sigshim: the audit log's descriptor was closed");
+	it_run_free(&r);
+}
+IT_END
+
 /* 10. a process that ends with _exit (a forked child's usual end) gets
  * its sigshim.exit, with how and status; a vfork child's _exit writes
  * nothing into the parent's log. */
@@ -509,6 +525,7 @@ int main(void)
 	tcase_add_test(tc, mmap_log_truncated_no_sigbus);
 	tcase_add_test(tc, dup2_onto_log_with_table_full_says_so);
 	tcase_add_test(tc, low_nofile_leaves_program_numbers);
+	tcase_add_test(tc, raw_close_range_then_reuse_keeps_program_file);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

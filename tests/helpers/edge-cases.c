@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,25 +323,51 @@ static int case_low_nofile(void)
 	return 0;
 }
 
-/* The raw close_range system call (not glibc's, which the shim wraps)
- * closes every descriptor from 3, the log's included; the program then
- * takes the numbers 1000-1031 for a file of its own and makes logged
- * calls.  What it reads back is only what it wrote. */
-static int case_raw_close_range_reuse(void)
+/* Closing every descriptor from 3 with the raw system call, the log's
+ * included, then taking the numbers from 1000 up for a file of the
+ * program's own and making logged calls: what the program reads back is
+ * only what it wrote.
+ *   raw-close-range-reuse   through glibc's syscall()
+ *   asm-close-range-reuse   the instruction itself (as Go or static code
+ *                           does), then a pause of 10 ms */
+static long close_range_insn(unsigned first, unsigned last)
+{
+#if defined(__x86_64__)
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"((long)SYS_close_range), "D"((long)first), "S"((long)last), "d"(0L)
+			 : "rcx", "r11", "memory");
+	return ret;
+#else
+	return syscall(SYS_close_range, first, last, 0);
+#endif
+}
+
+static int close_range_reuse(bool insn)
 {
 	char path[] = "/tmp/sigshim-reuse-XXXXXX", buf[256];
 	int fd, high = 0;
 	ssize_t n;
 	sigset_t s;
 
-	syscall(SYS_close_range, 3U, ~0U, 0U);
+	sigemptyset(&s);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	if (insn) {
+		struct timespec ts = { 0, 10000000 };
+
+		close_range_insn(3U, ~0U);
+		nanosleep(&ts, NULL);
+	} else {
+		syscall(SYS_close_range, 3U, ~0U, 0U);
+	}
 	fd = mkstemp(path);
 	if (fd < 0)
 		return 1;
 	unlink(path);
 	for (int i = 0; i < 32; i++)
 		high += fcntl(fd, F_DUPFD, 1000) >= 1000;
-	sigemptyset(&s);
 	for (int i = 0; i < 5; i++)
 		pthread_sigmask(SIG_BLOCK, &s, NULL);
 	signal(SIGUSR1, h_count);
@@ -349,9 +376,20 @@ static int case_raw_close_range_reuse(void)
 		return 1;
 	n = pread(fd, buf, sizeof buf - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
-	say("high fds %d, close of 1000: %d, file holds %zd bytes: %s", high, close(1000), n,
-	    strtok(buf, "\n"));
+	say("high fds %d, file holds %zd bytes: %s", high, n, strtok(buf, "\n"));
+	if (insn)
+		say("close of 1000: %d", close(1000));
 	return 0;
+}
+
+static int case_raw_close_range_reuse(void)
+{
+	return close_range_reuse(false);
+}
+
+static int case_asm_close_range_reuse(void)
+{
+	return close_range_reuse(true);
 }
 
 /* --- 4. sink=mmap: exit racing writers, a log truncated by someone else ----------- */
@@ -477,6 +515,7 @@ static const struct {
 	{ "dup2-table-full", case_dup2_table_full },
 	{ "low-nofile", case_low_nofile },
 	{ "raw-close-range-reuse", case_raw_close_range_reuse },
+	{ "asm-close-range-reuse", case_asm_close_range_reuse },
 	{ "fork-then-_exit", case_fork_then__exit },
 	{ "exit-racing-loggers", case_exit_racing_loggers },
 	{ "log-truncated", case_log_truncated },

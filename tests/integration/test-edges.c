@@ -403,18 +403,40 @@ IT_TEST(low_nofile_leaves_program_numbers)
 }
 IT_END
 
-/* 5. a raw close_range closed the log and the program took its number:
- * no audit line lands in the program's file, the program's close of that
- * number works, and the loss is said on stderr and counted. */
-IT_TEST(raw_close_range_then_reuse_keeps_program_file)
+/* 5. syscall(SYS_close_range, 3, ~0U, 0) goes through glibc's syscall():
+ * the log survives it as it survives close_range(), and nothing of it
+ * lands in the program's file. */
+IT_TEST(raw_close_range_keeps_log_and_program_file)
 {
 	static const char *const v[] = { "mode=audit:log_path={dir}/log.%p.jsonl",
 					  "mode=enforce:log_path={dir}/log.%p.jsonl", NULL };
 	struct it_run r;
 
 	it_same_as_native("edge-cases", "raw-close-range-reuse", v, NULL, 0, &r);
-	it_assert_str_eq(r.out, "high fds 32, close of 1000: 0, file holds 13 bytes: program line\n");
+	it_assert_str_eq(r.out, "high fds 32, file holds 13 bytes: program line\n");
+	json_t *evs = it_load_main(&r);
+	it_assert_int_eq(it_count(evs, "{s:s}", "event", "signal.pthread_sigmask"), 6);
+	it_assert_int_eq(it_count(evs, "{s:s}", "event", "sigshim.exit"), 1);
+	json_decref(evs);
+	it_run_free(&r);
+}
+IT_END
+
+/* 5. the close_range instruction itself closes the log unseen, and the
+ * program takes its number: the sink's identity check (device and inode)
+ * finds a stranger there, writes nothing into it, says so on stderr and
+ * counts what it could not write; the program's close of that number
+ * works as natively. */
+IT_TEST(insn_close_range_then_reuse_keeps_program_file)
+{
+	static const char *const v[] = { "mode=audit:log_path={dir}/log.%p.jsonl",
+					  "mode=enforce:log_path={dir}/log.%p.jsonl", NULL };
+	struct it_run r;
+
+	it_same_as_native("edge-cases", "asm-close-range-reuse", v, NULL, 0, &r);
+	it_assert_str_eq(r.out, "high fds 32, file holds 13 bytes: program line\nclose of 1000: 0\n");
 	it_assert_str_contains(r.err, "sigshim: the audit log's descriptor was closed");
+	it_assert_str_contains(r.err, "could not be written");
 	it_run_free(&r);
 }
 IT_END
@@ -525,7 +547,8 @@ int main(void)
 	tcase_add_test(tc, mmap_log_truncated_no_sigbus);
 	tcase_add_test(tc, dup2_onto_log_with_table_full_says_so);
 	tcase_add_test(tc, low_nofile_leaves_program_numbers);
-	tcase_add_test(tc, raw_close_range_then_reuse_keeps_program_file);
+	tcase_add_test(tc, raw_close_range_keeps_log_and_program_file);
+	tcase_add_test(tc, insn_close_range_then_reuse_keeps_program_file);
 	suite_add_tcase(s, tc);
 	return it_main(s);
 }

@@ -167,8 +167,11 @@ static long jfr_samples(const char *opts, const char *jfr)
 }
 
 /* JFR's sampler suspends each Java thread with SIGUSR2 and reads its
- * registers: as many samples as natively (within 25 %; the machine is
- * noisy, so up to three native/shim pairs). */
+ * registers: as many samples as natively.  The failures this guards
+ * against lose samples (JDK 25 recorded none) or crash the VM, so the
+ * shim must reach 75 % of native; above native is the load of a noisy
+ * 2-core machine slowing one run more than the other (up to twice native
+ * is accepted; up to three native/shim pairs). */
 IT_TEST(jfr_samples_as_native)
 {
 	NEED_JVM();
@@ -181,10 +184,10 @@ IT_TEST(jfr_samples_as_native)
 		s = jfr_samples(DEFAULTS, jfr);
 		printf("jfr attempt %d: native %ld samples, shim %ld\n", attempt, n, s);
 		it_assert_int_gt(n, 0);
-		if (s * 4 >= n * 3 && s * 4 <= n * 5)
+		if (s * 4 >= n * 3 && s <= n * 2)
 			return;
 	}
-	it_fail(__FILE__, __LINE__, "JFR samples: native %ld, shim %ld (outside 25 %%)", n, s);
+	it_fail(__FILE__, __LINE__, "JFR samples: native %ld, shim %ld (not within 75-200 %%)", n, s);
 }
 IT_END
 

@@ -31,7 +31,7 @@ static const char *const expected[] = {
 	"execve@@GLIBC_2.2.5", "execv@@GLIBC_2.2.5", "execvp@@GLIBC_2.2.5",
 	"execl@@GLIBC_2.2.5", "execlp@@GLIBC_2.2.5", "execle@@GLIBC_2.2.5",
 	"fexecve@@GLIBC_2.2.5", "execvpe@@GLIBC_2.11",
-	"_exit@@GLIBC_2.2.5", "_Exit@@GLIBC_2.2.5",
+	"_exit@@GLIBC_2.2.5", "_Exit@@GLIBC_2.2.5", "syscall@@GLIBC_2.2.5",
 };
 #define N_EXPECTED (sizeof expected / sizeof expected[0])
 

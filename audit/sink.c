@@ -68,6 +68,14 @@ static atomic_bool torn;
 /* The log is a pipe or socket (log_path=stderr, or a FIFO-like device):
  * a reader that went away must not kill the program with SIGPIPE. */
 static atomic_bool pipe_like;
+/* What the log's descriptor refers to (audit_sink_note_kind).  A raw
+ * close or close_range (the system call, not glibc's wrapper) can close
+ * it behind the shim's back, and the program's next descriptor can take
+ * the number: before each write, and before the fd wrappers treat the
+ * number as ours, the descriptor must still be that file. */
+static atomic_ullong log_dev, log_ino;
+static atomic_bool said_taken;
+static bool still_ours(int fd);
 
 /* --- opening the log file safely ------------------------------------------------
  * The shim often runs as root on paths a CI job or a user chose, in
@@ -268,6 +276,7 @@ int audit_sink_open(const char *tmpl, char *path_out, size_t outlen)
 	if (hi < 0)
 		return -err;
 	audit_sink_note_kind(hi);
+	atomic_store(&said_taken, false);
 	atomic_store(&torn, false);
 	atomic_store(&lost_err, 0);
 	atomic_store(&log_fd, hi);
@@ -300,7 +309,7 @@ bool audit_sink_vanished(void)
 
 	if (atomic_load(&audit_sink_mapped_))
 		return audit_sinkmap_vanished();
-	return fd >= 0 && fstat(fd, &sb) == 0 && sb.st_nlink == 0;
+	return fd >= 0 && still_ours(fd) && fstat(fd, &sb) == 0 && sb.st_nlink == 0;
 }
 
 /* The log's descriptor had to go and there was nowhere to move it
@@ -327,12 +336,14 @@ void audit_sink_detach(int (*real_close)(int))
 
 int audit_sink_fd(void)
 {
-	return atomic_load(&log_fd);
+	int fd = atomic_load(&log_fd);
+
+	return fd >= 0 && still_ours(fd) ? fd : -1;
 }
 
 bool audit_sink_claims(int fd)
 {
-	return fd >= 0 && fd == atomic_load(&log_fd);
+	return fd >= 0 && fd == atomic_load(&log_fd) && still_ours(fd);
 }
 
 /* Writes this thread has in flight: a signal handler on a thread that was
@@ -448,8 +459,64 @@ static void drop(size_t len, int err)
 void audit_sink_note_kind(int fd)
 {
 	struct stat sb;
+	bool ok = fstat(fd, &sb) == 0;
 
-	atomic_store(&pipe_like, fstat(fd, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)));
+	atomic_store(&pipe_like, ok && (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)));
+	atomic_store(&log_dev, ok ? (unsigned long long)sb.st_dev : 0);
+	atomic_store(&log_ino, ok ? (unsigned long long)sb.st_ino : 0);
+}
+
+/* `fd` (the log's number) still refers to the log's file.  If not, the
+ * number was closed behind our back: the log is lost (the number is the
+ * program's now and is never closed by us), said once on stderr, and
+ * every later event is counted as dropped with EBADF.  async-signal-safe
+ * (fstat is). */
+static int raw_fstat(int fd, struct stat *sb)
+{
+#ifdef SYS_fstat
+	return (int)syscall(SYS_fstat, fd, sb);
+#else
+	return fstat(fd, sb);
+#endif
+}
+
+/* Every write checking the descriptor's identity would cost a system
+ * call per event (about a third of an event's cost on the machines in
+ * docs/performance.md).  The ways a program closes a descriptor through
+ * glibc (close, close_range, closefrom, dup2, dup3, syscall()) are wrapped
+ * and check it exactly; only code that issues the system call instruction
+ * itself can close it unseen, and that is noticed here within a
+ * millisecond or one tick of CLOCK_MONOTONIC_COARSE, whichever is longer
+ * (1-4 ms; the vDSO, no rdtsc). */
+static atomic_llong next_check_ns;
+
+static bool check_due(void)
+{
+	struct timespec ts;
+	long long now, due = atomic_load_explicit(&next_check_ns, memory_order_relaxed);
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		return true;
+	now = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return now >= due &&
+	       atomic_compare_exchange_strong(&next_check_ns, &due, now + 1000000LL);
+}
+
+static bool still_ours(int fd)
+{
+	struct stat sb;
+
+	/* The fstat system call itself: glibc's fstat() is fstatat(fd, "",
+	 * AT_EMPTY_PATH), a path walk that cost as much as the write. */
+	if (raw_fstat(fd, &sb) == 0 && (unsigned long long)sb.st_dev == atomic_load(&log_dev) &&
+	    (unsigned long long)sb.st_ino == atomic_load(&log_ino))
+		return true;
+	atomic_store(&lost_err, EBADF);
+	if (atomic_compare_exchange_strong(&log_fd, &fd, -1) && !atomic_exchange(&said_taken, true))
+		audit_stderr("sigshim: the audit log's descriptor was closed behind the shim's back "
+			     "(a raw close or close_range system call); later events are counted, "
+			     "not written\n");
+	return false;
 }
 
 /* write(2) with SIGPIPE held blocked, and consumed if this write raised
@@ -500,6 +567,8 @@ bool audit_sink_write(const char *line, size_t len)
 		return ok;
 	}
 	fd = write_enter((uintptr_t)__builtin_frame_address(0));
+	if (fd >= 0 && check_due() && !still_ours(fd))
+		fd = -1;
 	if (fd < 0) {
 		write_leave();
 		if (atomic_load(&lost_err))

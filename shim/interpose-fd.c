@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -114,3 +116,83 @@ EXPORT void closefrom(int lowfd)
 		close_span(lo, (unsigned)fd - 1);
 	close_span((unsigned)fd + 1, UINT_MAX);
 }
+
+/* --- glibc's syscall() -------------------------------------------------------
+ * Programs close descriptors with the raw system call too:
+ * syscall(SYS_close_range, 3, ~0U, 0) after fork is common.  That would close
+ * the log behind our back, and the program's next descriptor could take its
+ * number (the sink notices the stranger at its next identity check, but
+ * lines written before it would land in the program's file).  glibc's
+ * syscall() is interposed: the numbers that close or replace descriptors
+ * go to the wrappers above, every other number straight to the kernel,
+ * exactly as glibc's syscall() does it (six argument registers, -1 and
+ * errno on failure; not a cancellation point).  The shim's own syscall()
+ * calls land here as well and take the raw path.  Code that issues the
+ * instruction itself (Go, static code) is not seen: README, Limits. */
+#if defined(__x86_64__) || defined(__aarch64__)
+static long raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
+{
+	long ret;
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+#else
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+	register long x4 __asm__("x4") = e;
+	register long x5 __asm__("x5") = f;
+
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	ret = x0;
+#endif
+	return ret;
+}
+
+EXPORT long syscall(long n, ...)
+{
+	va_list ap;
+	long a[6];
+	long r;
+
+	/* glibc's syscall() reads six argument registers whatever the call
+	 * passed; so do we */
+	va_start(ap, n);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	switch (n) {
+	case SYS_close:
+		return close((int)a[0]);
+#ifdef SYS_close_range
+	case SYS_close_range:
+		return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+#endif
+#ifdef SYS_dup2
+	case SYS_dup2:
+		return dup2((int)a[0], (int)a[1]);
+#endif
+	case SYS_dup3:
+		return dup3((int)a[0], (int)a[1], (int)a[2]);
+	default:
+		break;
+	}
+	r = raw_syscall6(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+#endif

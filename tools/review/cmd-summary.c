@@ -150,19 +150,26 @@ static void print_threads(const struct tool_proc *p)
 {
 	char label[128];
 
+	/* one pass over the events, not one per thread */
+	struct tool_counter *c = calloc(p->nthreads ? p->nthreads : 1, sizeof *c);
+
+	if (!c)
+		abort();
+	for (size_t i = 0; i < p->n; i++) {
+		size_t t;
+
+		if (tool_index_get(&p->thr_by_tid, p->ev[i]->tid, &t))
+			tool_counter_add(&c[t], p->ev[i]->name, 1);
+	}
 	printf("  threads:\n");
 	for (size_t t = 0; t < p->nthreads; t++) {
-		struct tool_counter c = {0};
-
-		for (size_t i = 0; i < p->n; i++)
-			if (p->ev[i]->tid == p->threads[t].tid)
-				tool_counter_add(&c, p->ev[i]->name, 1);
 		printf("    %s: %ld event%s\n",
 		       tool_thread_label(p, p->threads[t].tid, label, sizeof label),
 		       p->threads[t].events, plural(p->threads[t].events));
-		tool_counter_print(stdout, &c, "      ");
-		tool_counter_free(&c);
+		tool_counter_print(stdout, &c[t], "      ");
+		tool_counter_free(&c[t]);
 	}
+	free(c);
 }
 
 /* ---- per signal ---- */

@@ -1,6 +1,6 @@
 /* A small ordered multiset of strings: counts keyed by a description, kept
  * in first-seen order so that summaries read in the order things happened.
- * Linear search: keys per process are few (signals x threads x calls). */
+ * Hashed: a process with 100k threads has 100k keys. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -8,11 +8,40 @@
 
 #include "counter.h"
 
+static size_t str_hash(const char *k)
+{
+	size_t h = 1469598103934665603ULL;
+
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+	return h;
+}
+
+static void rehash(struct tool_counter *c)
+{
+	free(c->slots);
+	c->nslots = c->nslots ? c->nslots * 2 : 8;
+	c->slots = calloc(c->nslots, sizeof *c->slots);
+	if (!c->slots)
+		abort();
+	for (size_t i = 0; i < c->n; i++) {
+		size_t j = str_hash(c->keys[i]) & (c->nslots - 1);
+
+		while (c->slots[j])
+			j = (j + 1) & (c->nslots - 1);
+		c->slots[j] = i + 1;
+	}
+}
+
 void tool_counter_add(struct tool_counter *c, const char *key, long n)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->keys[i], key) == 0) {
-			c->counts[i] += n;
+	size_t j;
+
+	if (2 * (c->n + 1) > c->nslots)
+		rehash(c);
+	for (j = str_hash(key) & (c->nslots - 1); c->slots[j]; j = (j + 1) & (c->nslots - 1))
+		if (strcmp(c->keys[c->slots[j] - 1], key) == 0) {
+			c->counts[c->slots[j] - 1] += n;
 			return;
 		}
 	if (c->n == c->cap) {
@@ -23,7 +52,10 @@ void tool_counter_add(struct tool_counter *c, const char *key, long n)
 			abort();
 	}
 	c->keys[c->n] = strdup(key);
+	if (!c->keys[c->n])
+		abort();
 	c->counts[c->n++] = n;
+	c->slots[j] = c->n;
 }
 
 void tool_counter_free(struct tool_counter *c)
@@ -32,6 +64,7 @@ void tool_counter_free(struct tool_counter *c)
 		free(c->keys[i]);
 	free(c->keys);
 	free(c->counts);
+	free(c->slots);
 	memset(c, 0, sizeof *c);
 }
 

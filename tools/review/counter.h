@@ -7,6 +7,8 @@ struct tool_counter {
 	char **keys;
 	long *counts;
 	size_t n, cap;
+	size_t *slots;          /* hash of keys: index + 1, 0 = empty */
+	size_t nslots;
 };
 
 void tool_counter_add(struct tool_counter *c, const char *key, long n);

@@ -25,6 +25,8 @@ static void free_proc(struct tool_proc *p)
 	}
 	free(p->mods);
 	free(p->threads);
+	tool_index_free(&p->thr_by_tid);
+	tool_index_free(&p->thr_by_id);
 	free(p->ev);
 	free(p);
 }
@@ -41,8 +43,71 @@ void tool_logset_free(struct tool_logset *ls)
 		free(ls->files[i]);
 	free(ls->ev);
 	free(ls->procs);
+	tool_index_free(&ls->proc_by_pid);
 	free(ls->files);
 	memset(ls, 0, sizeof *ls);
+}
+
+/* ---- tool_index ---- */
+
+static size_t ix_hash(long long key, size_t cap)
+{
+	unsigned long long h = (unsigned long long)key * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+bool tool_index_get(const struct tool_index *ix, long long key, size_t *val)
+{
+	if (!ix->cap)
+		return false;
+	for (size_t i = ix_hash(key, ix->cap); ix->used[i]; i = (i + 1) & (ix->cap - 1))
+		if (ix->keys[i] == key) {
+			*val = ix->vals[i];
+			return true;
+		}
+	return false;
+}
+
+static void ix_set(struct tool_index *ix, long long key, size_t val)
+{
+	size_t i = ix_hash(key, ix->cap);
+
+	while (ix->used[i] && ix->keys[i] != key)
+		i = (i + 1) & (ix->cap - 1);
+	if (!ix->used[i])
+		ix->n++;
+	ix->used[i] = 1;
+	ix->keys[i] = key;
+	ix->vals[i] = val;
+}
+
+void tool_index_put(struct tool_index *ix, long long key, size_t val)
+{
+	if (2 * (ix->n + 1) > ix->cap) {
+		struct tool_index old = *ix;
+
+		ix->cap = old.cap ? old.cap * 2 : 64;
+		ix->n = 0;
+		ix->keys = malloc(ix->cap * sizeof *ix->keys);
+		ix->vals = malloc(ix->cap * sizeof *ix->vals);
+		ix->used = calloc(ix->cap, 1);
+		if (!ix->keys || !ix->vals || !ix->used)
+			abort();
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.used[i])
+				ix_set(ix, old.keys[i], old.vals[i]);
+		tool_index_free(&old);
+	}
+	ix_set(ix, key, val);
+}
+
+void tool_index_free(struct tool_index *ix)
+{
+	free(ix->keys);
+	free(ix->vals);
+	free(ix->used);
+	memset(ix, 0, sizeof *ix);
 }
 
 static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
@@ -136,11 +201,15 @@ int tool_logset_add_arg(struct tool_logset *ls, const char *arg)
 static struct tool_proc *find_or_add_proc(struct tool_logset *ls, long long pid)
 {
 	struct tool_proc *p;
-	size_t cap = ls->nprocs;
+	size_t cap = ls->nprocs, at;
 
-	for (size_t i = 0; i < ls->nprocs; i++)
-		if (ls->procs[i]->pid == pid)
-			return ls->procs[i];
+	if (tool_index_get(&ls->proc_by_pid, pid, &at))
+		return (struct tool_proc *)at;
+	/* procs grows by doubling: cap must say what is allocated */
+	for (cap = 64; cap < ls->nprocs; cap *= 2)
+		;
+	if (ls->nprocs == 0)
+		cap = 0;
 	p = calloc(1, sizeof *p);
 	if (!p)
 		abort();
@@ -150,6 +219,7 @@ static struct tool_proc *find_or_add_proc(struct tool_logset *ls, long long pid)
 	p->t_last = INT64_MIN;
 	ls->procs = grow(ls->procs, &cap, ls->nprocs + 1, sizeof *ls->procs);
 	ls->procs[ls->nprocs++] = p;
+	tool_index_put(&ls->proc_by_pid, pid, (size_t)p);
 	return p;
 }
 
@@ -195,12 +265,25 @@ static void note_lifecycle(struct tool_proc *p, struct tool_event *e)
 
 static struct tool_thread *get_thread(struct tool_proc *p, long long tid)
 {
-	for (size_t i = 0; i < p->nthreads; i++)
-		if (p->threads[i].tid == tid)
-			return &p->threads[i];
+	size_t at;
+
+	if (tool_index_get(&p->thr_by_tid, tid, &at))
+		return &p->threads[at];
 	p->threads = grow(p->threads, &p->thrcap, p->nthreads + 1, sizeof *p->threads);
 	p->threads[p->nthreads] = (struct tool_thread){.tid = tid};
+	tool_index_put(&p->thr_by_tid, tid, p->nthreads);
 	return &p->threads[p->nthreads++];
+}
+
+/* thread_id is learnt once per thread: index it then (first tid wins, as
+ * the list search did). */
+static void set_thread_id(struct tool_proc *p, struct tool_thread *t, long long id)
+{
+	size_t at;
+
+	t->thread_id = id;
+	if (!tool_index_get(&p->thr_by_id, id, &at) || at > (size_t)(t - p->threads))
+		tool_index_put(&p->thr_by_id, id, (size_t)(t - p->threads));
 }
 
 /* thread_id names the recording thread except where it names a target
@@ -212,16 +295,19 @@ static void learn_thread(struct tool_proc *p, struct tool_event *e)
 
 	t->events++;
 	if (strcmp(e->name, "sigshim.start") == 0 &&
-	    tool_json_int(e->ev, "main_thread_id", &id))
-		get_thread(p, p->pid)->thread_id = id;
+	    tool_json_int(e->ev, "main_thread_id", &id)) {
+		t = get_thread(p, p->pid);   /* may move the threads array */
+		set_thread_id(p, t, id);
+		t = get_thread(p, e->tid);
+	}
 	if (tool_json_int(e->ev, "caller_thread_id", &id))
-		t->thread_id = id;
+		set_thread_id(p, t, id);
 	if (!tool_json_int(e->ev, "thread_id", &id) || t->thread_id)
 		return;
 	if (strcmp(e->name, "signal.pthread_kill") != 0 &&
 	    strcmp(e->name, "signal.pthread_sigqueue") != 0 &&
 	    strcmp(e->name, "signal.forwarded") != 0)
-		t->thread_id = id;
+		set_thread_id(p, t, id);
 }
 
 static void add_to_proc(struct tool_logset *ls, struct tool_event *e)
@@ -288,28 +374,32 @@ void tool_logset_finish(struct tool_logset *ls)
 
 const struct tool_proc *tool_logset_proc(const struct tool_logset *ls, long long pid)
 {
-	for (size_t i = 0; i < ls->nprocs; i++)
-		if (ls->procs[i]->pid == pid)
-			return ls->procs[i];
-	return NULL;
+	size_t at;
+
+	return tool_index_get(&ls->proc_by_pid, pid, &at) ? (const struct tool_proc *)at : NULL;
 }
 
 long long tool_proc_tid_of(const struct tool_proc *p, long long thread_id)
 {
-	for (size_t i = 0; p && i < p->nthreads; i++)
-		if (p->threads[i].thread_id == thread_id)
-			return p->threads[i].tid;
-	return -1;
+	size_t at;
+
+	if (p && thread_id == 0) {   /* 0 means "not known": never indexed */
+		for (size_t i = 0; i < p->nthreads; i++)
+			if (p->threads[i].thread_id == 0)
+				return p->threads[i].tid;
+		return -1;
+	}
+	return p && tool_index_get(&p->thr_by_id, thread_id, &at) ? p->threads[at].tid : -1;
 }
 
 const char *tool_thread_label(const struct tool_proc *p, long long tid,
 			      char *buf, size_t len)
 {
 	long long id = 0;
+	size_t at;
 
-	for (size_t i = 0; i < p->nthreads; i++)
-		if (p->threads[i].tid == tid)
-			id = p->threads[i].thread_id;
+	if (tool_index_get(&p->thr_by_tid, tid, &at))
+		id = p->threads[at].thread_id;
 	if (id)
 		snprintf(buf, len, "tid %lld%s (thread_id %lld)", tid,
 			 tid == p->pid ? " main" : "", id);

@@ -65,6 +65,21 @@ static inline double tool_ns_diff_s(long long a, long long b)
 /* s with control characters escaped for a terminal, in out (n bytes). */
 const char *tool_escape(const char *s, char *out, size_t n);
 
+/* An open-addressing map from a 64-bit key (pid, tid, pthread_t) to a
+ * size_t: what keeps grouping linear in the number of events however many
+ * processes and threads a log tree holds (the first version searched
+ * lists: 100k tids took minutes, issue 10). */
+struct tool_index {
+	long long *keys;
+	size_t *vals;
+	unsigned char *used;
+	size_t cap, n;
+};
+/* Sets *val and returns true when key is present. */
+bool tool_index_get(const struct tool_index *ix, long long key, size_t *val);
+void tool_index_put(struct tool_index *ix, long long key, size_t val);
+void tool_index_free(struct tool_index *ix);
+
 struct tool_module {
 	char *path;
 	uint64_t bias, start, end;
@@ -88,6 +103,7 @@ struct tool_proc {
 	long long t_first, t_last;
 	struct tool_thread *threads;    /* every tid seen, in order of appearance */
 	size_t nthreads, thrcap;
+	struct tool_index thr_by_tid, thr_by_id;   /* indices into threads */
 	char files[256];        /* comma-separated names of the files it came from */
 	int images;             /* sigshim.start lines read (add_to_proc) */
 };
@@ -97,6 +113,7 @@ struct tool_logset {
 	size_t n, cap;
 	struct tool_proc **procs;   /* ordered by first timestamp */
 	size_t nprocs;
+	struct tool_index proc_by_pid;  /* pid -> struct tool_proc * */
 	char **files;
 	size_t nfiles;
 	long lines, bad_lines;

@@ -466,20 +466,6 @@ void audit_sink_note_kind(int fd)
 	atomic_store(&log_ino, ok ? (unsigned long long)sb.st_ino : 0);
 }
 
-/* `fd` (the log's number) still refers to the log's file.  If not, the
- * number was closed behind our back: the log is lost (the number is the
- * program's now and is never closed by us), said once on stderr, and
- * every later event is counted as dropped with EBADF.  async-signal-safe
- * (fstat is). */
-static int raw_fstat(int fd, struct stat *sb)
-{
-#ifdef SYS_fstat
-	return (int)syscall(SYS_fstat, fd, sb);
-#else
-	return fstat(fd, sb);
-#endif
-}
-
 /* Every write checking the descriptor's identity would cost a system
  * call per event (about a third of an event's cost on the machines in
  * docs/performance.md).  The ways a program closes a descriptor through
@@ -502,13 +488,16 @@ static bool check_due(void)
 	       atomic_compare_exchange_strong(&next_check_ns, &due, now + 1000000LL);
 }
 
+/* `fd` (the log's number) still refers to the log's file.  If not, the
+ * number was closed behind our back: the log is lost (the number is the
+ * program's now and is never closed by us), said once on stderr, and
+ * every later event is counted as dropped with EBADF.  async-signal-safe
+ * (fstat is). */
 static bool still_ours(int fd)
 {
 	struct stat sb;
 
-	/* The fstat system call itself: glibc's fstat() is fstatat(fd, "",
-	 * AT_EMPTY_PATH), a path walk that cost as much as the write. */
-	if (raw_fstat(fd, &sb) == 0 && (unsigned long long)sb.st_dev == atomic_load(&log_dev) &&
+	if (fstat(fd, &sb) == 0 && (unsigned long long)sb.st_dev == atomic_load(&log_dev) &&
 	    (unsigned long long)sb.st_ino == atomic_load(&log_ino))
 		return true;
 	atomic_store(&lost_err, EBADF);

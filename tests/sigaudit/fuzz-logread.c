@@ -17,14 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int on_event(json_t *ev, const char *file, long line, void *ud)
 {
-	struct tool_event e = {.ev = ev, .file = file, .line = line};
 	char brief[512], sb[32];
 
-	e.name = tool_json_str(ev, "event");
-	tool_event_brief(&e, brief, sizeof brief);
+	tool_event_brief(ev, brief, sizeof brief);
 	tool_event_signame(ev, sb, sizeof sb);
 	tool_event_handler(ev);
-	tool_event_kind(e.name);
+	tool_event_kind(tool_json_str(ev, "event"));
 	return 0;
 }
 
@@ -43,6 +41,10 @@ static void fuzz_logset(const uint8_t *data, size_t size)
 	tool_logset_finish(&ls);
 	for (size_t i = 0; i < ls.nprocs; i++)
 		tool_proc_tid_of(ls.procs[i], 1);
+	for (size_t i = 0; i < ls.n; i++) {     /* lines read back from the copy */
+		json_decref(tool_event_load(&ls.ev[i]));
+		tool_event_line(&ls.ev[i]);
+	}
 	tool_logset_free(&ls);
 	fclose(f);
 }

@@ -77,15 +77,20 @@ static void fill_violation(struct tool_violation *v, struct tool_sym *sym,
 {
 	v->e = e;
 	v->proc = p;
-	v->rule = tool_event_violation(e->ev);
+	/* the stack and the suppressions need the whole line; a file that
+	 * changed since it was read leaves the shape's fields */
+	v->ev = tool_event_load(e);
+	if (!v->ev)
+		v->ev = json_incref(tool_ev(e));
+	v->rule = tool_event_violation(tool_ev(e));
 	v->frames = calloc(MAX_FRAMES, sizeof *v->frames);
 	if (!v->frames)
 		abort();
-	v->nframes = tool_event_stack(sym, p, e->ev, v->frames, MAX_FRAMES);
+	v->nframes = tool_event_stack(sym, p, v->ev, v->frames, MAX_FRAMES);
 	for (size_t i = 0; i < v->nframes && !v->top; i++)
 		if (v->frames[i].file)
 			v->top = &v->frames[i];
-	v->suppressed_by = tool_supp_match(supp, e->ev, v->frames, v->nframes);
+	v->suppressed_by = tool_supp_match(supp, v->ev, v->frames, v->nframes);
 }
 
 static void collect(struct tool_report *r, struct tool_sym *sym,
@@ -96,9 +101,9 @@ static void collect(struct tool_report *r, struct tool_sym *sym,
 	r->ls = ls;
 	for (size_t p = 0; p < ls->nprocs; p++)
 		for (size_t i = 0; i < ls->procs[p]->n; i++) {
-			const struct tool_event *e = ls->procs[p]->ev[i];
+			const struct tool_event *e = tool_pev(ls->procs[p], i);
 
-			if (!tool_event_violation(e->ev))
+			if (!tool_event_violation(tool_ev(e)))
 				continue;
 			if (r->n == cap) {
 				cap = cap ? cap * 2 : 16;
@@ -154,8 +159,10 @@ static int emit(const struct check_opts *o, const struct tool_report *r)
 
 static void free_report(struct tool_report *r)
 {
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].frames);
+		json_decref(r->v[i].ev);
+	}
 	free(r->v);
 }
 

@@ -34,22 +34,22 @@ static int usage(int rc)
 	return rc;
 }
 
-static void print_line(const struct tool_logset *ls, const struct tool_event *e)
+static void print_line(const struct tool_logset *ls, const struct tool_event *e, json_t *ev)
 {
 	char brief[2048];
-	const char *v = tool_event_violation(e->ev);
+	const char *v = tool_event_violation(ev);
 
-	tool_event_brief(e, brief, sizeof brief);
-	printf("%12.6f %7lld/%-7lld %5lld  %-22s %s", tool_ns_diff_s(e->ts, ls->t0),
-	       e->pid, e->tid, e->seq, e->name, brief);
+	tool_event_brief(ev, brief, sizeof brief);
+	printf("%12.6f %7d/%-7d %5lld  %-22s %s", tool_ns_diff_s(e->ts, ls->t0),
+	       e->pid, e->tid, e->seq, tool_ename(e), brief);
 	if (v)
-		printf("  !! VIOLATION %s (%s)", v, tool_json_str(e->ev, "policy") ?: "?");
+		printf("  !! VIOLATION %s (%s)", v, tool_json_str(ev, "policy") ?: "?");
 	printf("\n");
 }
 
-static void print_json(const struct tool_event *e)
+static void print_json(json_t *ev)
 {
-	char *s = json_dumps(e->ev, JSON_COMPACT);
+	char *s = json_dumps(ev, JSON_COMPACT);
 
 	if (s)
 		puts(s);
@@ -94,14 +94,17 @@ int tool_cmd_list(int argc, char **argv)
 		       "event", "details");
 	for (size_t p = 0; p < ls.nprocs; p++)
 		for (size_t i = 0; i < ls.procs[p]->n; i++) {
-			const struct tool_event *e = ls.procs[p]->ev[i];
+			const struct tool_event *e = tool_pev(ls.procs[p], i);
+			/* the whole line, read back: list shows every field */
+			json_t *ev = tool_event_load(e);
 
-			if (!tool_filter_match(&f, e))
-				continue;
-			if (json)
-				print_json(e);
-			else
-				print_line(&ls, e);
+			if (ev && tool_filter_match(&f, ev)) {
+				if (json)
+					print_json(ev);
+				else
+					print_line(&ls, e, ev);
+			}
+			json_decref(ev);
 		}
 	tool_logset_free(&ls);
 	return rc < 0 ? TOOL_EXIT_USAGE : TOOL_EXIT_OK;

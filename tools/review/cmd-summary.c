@@ -58,8 +58,8 @@ static void print_exit(const struct tool_proc *p, struct summary_ctx *c)
  * instead; "maybe_written" when the line may be there as well. */
 static bool is_abandoned(const struct tool_event *e, bool maybe)
 {
-	return strcmp(e->name, "sigshim.abandoned") == 0 &&
-	       (!maybe || json_is_true(json_object_get(e->ev, "maybe_written")));
+	return strcmp(tool_ename(e), "sigshim.abandoned") == 0 &&
+	       (!maybe || json_is_true(json_object_get(tool_ev(e), "maybe_written")));
 }
 
 /* seq counts from 1 with no gaps unless events were dropped; each
@@ -69,12 +69,12 @@ static void print_gaps(const struct tool_proc *p)
 	long long expect = 1, missing = 0, dups = 0, images = 0, abandoned = 0;
 
 	for (size_t i = 0; i < p->n; i++) {
-		long long s = p->ev[i]->seq;
+		long long s = tool_pev(p, i)->seq;
 
-		if (is_abandoned(p->ev[i], false))
+		if (is_abandoned(tool_pev(p, i), false))
 			abandoned++;
 
-		if (strcmp(p->ev[i]->name, "sigshim.start") == 0) {
+		if (strcmp(tool_ename(tool_pev(p, i)), "sigshim.start") == 0) {
 			images++;
 			expect = s;
 		}
@@ -83,8 +83,8 @@ static void print_gaps(const struct tool_proc *p)
 		if (s > expect) {
 			printf("  seq gap: %lld..%lld missing\n", expect, s - 1);
 			missing = tool_sat_add(missing, tool_sat_sub(s, expect));
-		} else if (s < expect && !(s == expect - 1 && (is_abandoned(p->ev[i], true) ||
-							       (i > 0 && is_abandoned(p->ev[i - 1], true))))) {
+		} else if (s < expect && !(s == expect - 1 && (is_abandoned(tool_pev(p, i), true) ||
+							       (i > 0 && is_abandoned(tool_pev(p, i - 1), true))))) {
 			dups++;
 		}
 		if (s >= expect)
@@ -106,14 +106,14 @@ static void print_lossy_events(const struct tool_proc *p)
 	long trunc = 0;
 
 	for (size_t i = 0; i < p->n; i++) {
-		json_t *t = json_object_get(p->ev[i]->ev, "truncated");
+		json_t *t = json_object_get(tool_ev(tool_pev(p, i)), "truncated");
 
 		trunc += json_is_true(t);
-		if (strcmp(p->ev[i]->name, "sigshim.log_error") == 0) {
+		if (strcmp(tool_ename(tool_pev(p, i)), "sigshim.log_error") == 0) {
 			printf("  log_error: %s (dropped so far: %lld)\n",
-			       tool_json_str(p->ev[i]->ev, "error") ?: "?",
+			       tool_json_str(tool_ev(tool_pev(p, i)), "error") ?: "?",
 			       (long long)json_integer_value(
-				       json_object_get(p->ev[i]->ev, "dropped")));
+				       json_object_get(tool_ev(tool_pev(p, i)), "dropped")));
 		}
 	}
 	if (trunc)
@@ -138,7 +138,7 @@ static void print_header(const struct tool_proc *p, const struct tool_logset *ls
 		       " (forked)" : "");
 	printf("\n  from: %s\n", p->files);
 	printf("  events: %zu, seq %lld..%lld, %.6fs from +%.6fs\n", p->n,
-	       p->n ? p->ev[0]->seq : 0, p->n ? p->ev[p->n - 1]->seq : 0,
+	       p->n ? tool_pev(p, 0)->seq : 0, p->n ? tool_pev(p, p->n - 1)->seq : 0,
 	       tool_ns_diff_s(p->t_last, p->t_first), tool_ns_diff_s(p->t_first, ls->t0));
 	if (!p->start)
 		printf("  no sigshim.start: the log's beginning is missing\n");
@@ -158,8 +158,8 @@ static void print_threads(const struct tool_proc *p)
 	for (size_t i = 0; i < p->n; i++) {
 		size_t t;
 
-		if (tool_index_get(&p->thr_by_tid, p->ev[i]->tid, &t))
-			tool_counter_add(&c[t], p->ev[i]->name, 1);
+		if (tool_index_get(&p->thr_by_tid, tool_pev(p, i)->tid, &t))
+			tool_counter_add(&c[t], tool_ename(tool_pev(p, i)), 1);
 	}
 	printf("  threads:\n");
 	for (size_t t = 0; t < p->nthreads; t++) {
@@ -196,9 +196,9 @@ static void print_signal_table(const struct tool_proc *p)
 	char name[32];
 
 	for (size_t i = 0; i < p->n; i++) {
-		int col = column_of(tool_event_kind(p->ev[i]->name));
+		int col = column_of(tool_event_kind(tool_ename(tool_pev(p, i))));
 
-		if (col >= 0 && tool_json_int(p->ev[i]->ev, "signalnum", &sig) &&
+		if (col >= 0 && tool_json_int(tool_ev(tool_pev(p, i)), "signalnum", &sig) &&
 		    sig >= 0 && sig < 72)
 			counts[sig][col]++;
 	}
@@ -236,15 +236,15 @@ static void handler_key(struct summary_ctx *c, const struct tool_proc *p,
 			const struct tool_event *e, char *key, size_t len)
 {
 	char hb[700], lb[128], sb[32];
-	const char *sig = tool_event_signame(e->ev, sb, sizeof sb);
-	const char *v = tool_event_violation(e->ev);
+	const char *sig = tool_event_signame(tool_ev(e), sb, sizeof sb);
+	const char *v = tool_event_violation(tool_ev(e));
 
-	describe_handler(c, p, tool_event_handler(e->ev), hb, sizeof hb);
+	describe_handler(c, p, tool_event_handler(tool_ev(e)), hb, sizeof hb);
 	snprintf(key, len, "%s -> %s  by %s%s via %s%s%s%s%s", sig ?: "?", hb,
 		 tool_thread_label(p, e->tid, lb, sizeof lb),
-		 e->tid == p->pid ? "" : " (NOT main)", e->name,
-		 tool_json_str(e->ev, "error") ? " failed " : "",
-		 tool_json_str(e->ev, "error") ?: "",
+		 e->tid == p->pid ? "" : " (NOT main)", tool_ename(e),
+		 tool_json_str(tool_ev(e), "error") ? " failed " : "",
+		 tool_json_str(tool_ev(e), "error") ?: "",
 		 v ? " VIOLATION " : "", v ?: "");
 }
 
@@ -254,8 +254,8 @@ static void print_handlers(struct summary_ctx *c, const struct tool_proc *p)
 	char key[1200];
 
 	for (size_t i = 0; i < p->n; i++)
-		if (tool_event_handler(p->ev[i]->ev)) {
-			handler_key(c, p, p->ev[i], key, sizeof key);
+		if (tool_event_handler(tool_ev(tool_pev(p, i)))) {
+			handler_key(c, p, tool_pev(p, i), key, sizeof key);
 			tool_counter_add(&cnt, key, 1);
 		}
 	printf("  handlers installed:%s\n", cnt.n ? "" : " none");
@@ -268,13 +268,13 @@ static void target_desc(const struct tool_proc *p, const struct tool_event *e,
 {
 	long long a = 0, b = 0;
 
-	if (tool_json_int(e->ev, "target_tid", &b)) {
-		tool_json_int(e->ev, "target_tgid", &a);
+	if (tool_json_int(tool_ev(e), "target_tid", &b)) {
+		tool_json_int(tool_ev(e), "target_tgid", &a);
 		snprintf(buf, len, "tgid %lld tid %lld", a, b);
-	} else if (tool_json_int(e->ev, "target_pid", &a)) {
+	} else if (tool_json_int(tool_ev(e), "target_pid", &a)) {
 		snprintf(buf, len, "pid %lld", a);
-	} else if (strstr(e->name, "pthread_") &&
-		   tool_json_int(e->ev, "thread_id", &a)) {
+	} else if (strstr(tool_ename(e), "pthread_") &&
+		   tool_json_int(tool_ev(e), "thread_id", &a)) {
 		b = tool_proc_tid_of(p, a);
 		if (b > 0)
 			snprintf(buf, len, "thread_id %lld (tid %lld)", a, b);
@@ -289,11 +289,11 @@ static void send_key(const struct tool_proc *p, const struct tool_event *e,
 		     char *key, size_t len)
 {
 	char tb[128], lb[128], sb[32];
-	const char *err = tool_json_str(e->ev, "error");
+	const char *err = tool_json_str(tool_ev(e), "error");
 
 	target_desc(p, e, tb, sizeof tb);
-	snprintf(key, len, "%s %s from %s -> %s%s%s", e->name,
-		 tool_event_signame(e->ev, sb, sizeof sb) ?: "?",
+	snprintf(key, len, "%s %s from %s -> %s%s%s", tool_ename(e),
+		 tool_event_signame(tool_ev(e), sb, sizeof sb) ?: "?",
 		 tool_thread_label(p, e->tid, lb, sizeof lb), tb,
 		 err ? " failed " : "", err ?: "");
 }
@@ -302,21 +302,21 @@ static void delivery_key(const struct tool_proc *p, const struct tool_event *e,
 			 char *key, size_t len)
 {
 	char lb[128], sb[32];
-	const char *sig = tool_event_signame(e->ev, sb, sizeof sb) ?: "?";
+	const char *sig = tool_event_signame(tool_ev(e), sb, sizeof sb) ?: "?";
 	long long from = 0, to = 0;
 
-	if (tool_event_kind(e->name) == TOOL_K_FORWARD) {
-		tool_json_int(e->ev, "from_tid", &from);
-		tool_json_int(e->ev, "to_tid", &to);
+	if (tool_event_kind(tool_ename(e)) == TOOL_K_FORWARD) {
+		tool_json_int(tool_ev(e), "from_tid", &from);
+		tool_json_int(tool_ev(e), "to_tid", &to);
 		snprintf(key, len, "%s tid %lld -> tid %lld", sig, from, to);
 		return;
 	}
 	snprintf(key, len, "%s on %s%s%s%s%s", sig,
 		 tool_thread_label(p, e->tid, lb, sizeof lb),
-		 tool_json_str(e->ev, "si_code") ? " si_code " : "",
-		 tool_json_str(e->ev, "si_code") ?: "",
-		 tool_json_str(e->ev, "exception") ? " exception " : "",
-		 tool_json_str(e->ev, "exception") ?: "");
+		 tool_json_str(tool_ev(e), "si_code") ? " si_code " : "",
+		 tool_json_str(tool_ev(e), "si_code") ?: "",
+		 tool_json_str(tool_ev(e), "exception") ? " exception " : "",
+		 tool_json_str(tool_ev(e), "exception") ?: "");
 }
 
 static void print_kind(const struct tool_proc *p, enum tool_kind k, const char *title)
@@ -325,9 +325,9 @@ static void print_kind(const struct tool_proc *p, enum tool_kind k, const char *
 	char key[600];
 
 	for (size_t i = 0; i < p->n; i++) {
-		const struct tool_event *e = p->ev[i];
+		const struct tool_event *e = tool_pev(p, i);
 
-		if (tool_event_kind(e->name) != k)
+		if (tool_event_kind(tool_ename(e)) != k)
 			continue;
 		if (k == TOOL_K_SEND)
 			send_key(p, e, key, sizeof key);
@@ -342,19 +342,10 @@ static void print_kind(const struct tool_proc *p, enum tool_kind k, const char *
 
 static void print_latency(const struct tool_proc *p)
 {
-	long long lat, min = INT64_MAX, max = 0, sum = 0, n = 0;
-
-	for (size_t i = 0; i < p->n; i++)
-		if (tool_event_kind(p->ev[i]->name) == TOOL_K_HANDLE &&
-		    tool_json_int(p->ev[i]->ev, "latency_ns", &lat)) {
-			min = lat < min ? lat : min;
-			max = lat > max ? lat : max;
-			sum += lat;
-			n++;
-		}
-	if (n)
+	/* gathered while reading: latency_ns differs per event, shapes hold none */
+	if (p->lat_n)
 		printf("  handler latency: min %lld ns, avg %lld ns, max %lld ns (%lld)\n",
-		       min, sum / n, max, n);
+		       p->lat_min, p->lat_sum / p->lat_n, p->lat_max, p->lat_n);
 }
 
 static long print_violations(const struct tool_proc *p)
@@ -364,13 +355,13 @@ static long print_violations(const struct tool_proc *p)
 	long n;
 
 	for (size_t i = 0; i < p->n; i++) {
-		const struct tool_event *e = p->ev[i];
-		const char *v = tool_event_violation(e->ev);
+		const struct tool_event *e = tool_pev(p, i);
+		const char *v = tool_event_violation(tool_ev(e));
 
 		if (!v)
 			continue;
 		snprintf(key, sizeof key, "%s (policy %s) in %s by %s", v,
-			 tool_json_str(e->ev, "policy") ?: "?", e->name,
+			 tool_json_str(tool_ev(e), "policy") ?: "?", tool_ename(e),
 			 tool_thread_label(p, e->tid, lb, sizeof lb));
 		tool_counter_add(&cnt, key, 1);
 	}

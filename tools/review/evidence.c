@@ -108,20 +108,12 @@ static void close_image(const struct tool_logset *ls, struct image *im, long *n)
 	im->started = false;
 }
 
-static int file_index(const struct tool_logset *ls, const char *file)
-{
-	for (size_t i = 0; i < ls->nfiles; i++)
-		if (ls->files[i] == file || strcmp(ls->files[i], file) == 0)
-			return (int)i;
-	return -1;
-}
-
 static void one_event(const struct tool_logset *ls, struct table *t, const struct tool_event *e,
 		      int file, long *n)
 {
 	struct image *im = lookup(t, file, e->pid);
 
-	if (strcmp(e->name, "sigshim.start") == 0) {
+	if (strcmp(tool_ename(e), "sigshim.start") == 0) {
 		close_image(ls, im, n);
 		memset(im, 0, sizeof *im);
 		im->file = file;
@@ -130,26 +122,26 @@ static void one_event(const struct tool_logset *ls, struct table *t, const struc
 	} else if (!im->started) {
 		if (im->seen++ == 0) {
 			fprintf(stderr, "sigaudit: incomplete: %s:%ld: pid %lld: events without "
-				"a sigshim.start before them\n", ls->files[file], e->line, e->pid);
+				"a sigshim.start before them\n", ls->files[file], tool_event_line(e), (long long)e->pid);
 			(*n)++;
 		}
 		return;
 	}
-	if (strcmp(e->name, "sigshim.abandoned") == 0 &&
-	    json_is_true(json_object_get(e->ev, "maybe_written")))
+	if (strcmp(tool_ename(e), "sigshim.abandoned") == 0 &&
+	    json_is_true(json_object_get(tool_ev(e), "maybe_written")))
 		im->maybe++;
 	else
 		im->seen++;
 	if (e->seq > im->max_seq)
 		im->max_seq = e->seq;
-	if (json_object_get(e->ev, "violation"))
+	if (json_object_get(tool_ev(e), "violation"))
 		im->violation_lines++;
-	if (strcmp(e->name, "sigshim.exit") == 0)
-		im->exit = e->ev;
-	if (strcmp(e->name, "sigshim.log_error") == 0) {
+	if (strcmp(tool_ename(e), "sigshim.exit") == 0)
+		im->exit = tool_ev(e);
+	if (strcmp(tool_ename(e), "sigshim.log_error") == 0) {
 		fprintf(stderr, "sigaudit: incomplete: %s:%ld: pid %lld: the shim could not "
-			"write %lld event(s)\n", ls->files[file], e->line, e->pid,
-			exit_count(e->ev, "dropped"));
+			"write %lld event(s)\n", ls->files[file], tool_event_line(e), (long long)e->pid,
+			exit_count(tool_ev(e), "dropped"));
 		(*n)++;
 	}
 }
@@ -161,21 +153,11 @@ long tool_evidence_check(const struct tool_logset *ls)
 
 	if (!per_file)
 		abort();
-	const char *last = NULL;
-	int file = -1;
-
 	for (size_t i = 0; i < ls->n; i++) {
-		const struct tool_event *e = ls->ev[i];
+		const struct tool_event *e = &ls->ev[i];
 
-		if (e->file != last) {   /* events come file by file */
-			last = e->file;
-			file = file_index(ls, e->file);
-		}
-
-		if (file < 0)
-			continue;
-		per_file[file]++;
-		one_event(ls, &t, e, file, &n);
+		per_file[e->file]++;
+		one_event(ls, &t, e, (int)e->file, &n);
 	}
 	for (size_t i = 0; i < t.cap; i++)
 		if (t.slot[i].file >= 0)

@@ -85,24 +85,26 @@ static bool signal_match(const struct tool_filter *f, json_t *ev)
 
 /* A thread is named by its kernel tid or its pthread_t: both appear in logs
  * (tid on every line, thread_id where one thread is concerned). */
-static bool thread_match(const struct tool_filter *f, const struct tool_event *e)
+static bool thread_match(const struct tool_filter *f, json_t *ev)
 {
 	long long id;
 
-	if (!f->nthreads || ll_in(f->threads, f->nthreads, e->tid))
+	if (!f->nthreads || (tool_json_int(ev, "tid", &id) && ll_in(f->threads, f->nthreads, id)))
 		return true;
-	if (tool_json_int(e->ev, "thread_id", &id) && ll_in(f->threads, f->nthreads, id))
+	if (tool_json_int(ev, "thread_id", &id) && ll_in(f->threads, f->nthreads, id))
 		return true;
-	return tool_json_int(e->ev, "caller_thread_id", &id) &&
+	return tool_json_int(ev, "caller_thread_id", &id) &&
 	       ll_in(f->threads, f->nthreads, id);
 }
 
-bool tool_filter_match(const struct tool_filter *f, const struct tool_event *e)
+bool tool_filter_match(const struct tool_filter *f, json_t *ev)
 {
-	if (f->npids && !ll_in(f->pids, f->npids, e->pid))
+	const char *name = tool_json_str(ev, "event");
+	long long pid;
+
+	if (f->npids && !(tool_json_int(ev, "pid", &pid) && ll_in(f->pids, f->npids, pid)))
 		return false;
-	if (f->violations && !tool_event_violation(e->ev))
+	if (f->violations && !tool_event_violation(ev))
 		return false;
-	return e->name && event_match(f, e->name) && signal_match(f, e->ev) &&
-	       thread_match(f, e);
+	return name && event_match(f, name) && signal_match(f, ev) && thread_match(f, ev);
 }

@@ -76,12 +76,15 @@ int tool_logread_stream(FILE *f, const char *name, logread_event_fn on_event,
 	size_t cap = 0;
 	ssize_t n;
 	long line = 0;
+	long long pos = 0;
 	int rc = 0;
 
 	while ((n = getline(&buf, &cap, f)) >= 0) {
 		int complete = n > 0 && buf[n - 1] == '\n';
 		ssize_t pad = 0;
+		long long start = pos;
 
+		pos += n;
 		line++;
 		st->lines++;
 		if (complete)
@@ -96,6 +99,7 @@ int tool_logread_stream(FILE *f, const char *name, logread_event_fn on_event,
 			memmove(buf, buf + pad, (size_t)(n - pad));
 			n -= pad;
 			st->padding += pad;
+			start += pad;
 		}
 		if (n == 0)
 			continue;
@@ -108,6 +112,8 @@ int tool_logread_stream(FILE *f, const char *name, logread_event_fn on_event,
 			       "truncated last line (no newline): the writer stopped mid-event", st);
 			break;
 		}
+		st->line_off = start;
+		st->line_len = (size_t)n;
 		if (handle_line(buf, (size_t)n, name, line, on_event, on_error, ud, st))
 			break;
 	}

@@ -18,6 +18,11 @@ struct logread_stats {
 	long events;    /* well-formed event objects */
 	long errors;    /* rejected lines */
 	long padding;   /* NUL bytes skipped (sink=mmap after a crash) */
+	/* Where the line handed to on_event lies in the stream (padding
+	 * skipped, newline not counted): what lets sigaudit keep 40 bytes per
+	 * event and read the line again when it needs all of it. */
+	long long line_off;
+	size_t line_len;
 };
 
 /* Read one log ("-" is stdin).  Lines longer than LOGREAD_MAX_LINE are

@@ -1,20 +1,77 @@
-/* The log set: every event of every log named on the command line, then
- * grouped per process.  Logs of a process tree (one file per pid, or one file
- * shared by forked children) are read together, so a child's events sit with
- * its own pid and can borrow its parent's module map. */
+/* The log set: every event of every log named on the command line, grouped
+ * per process.  Logs of a process tree (one file per pid, or one file shared
+ * by forked children) are read together, so a child's events sit with its
+ * own pid and can borrow its parent's module map.
+ *
+ * Memory is what limits a reviewer of CI runs: each event is kept as 40
+ * bytes (struct tool_event) plus 4 in its process's index; the fields the
+ * commands read live in shapes, JSON objects of the few keys they use,
+ * interned so that a million signal.received lines of one kind share one;
+ * per-process facts (threads, modules, handler latency) are gathered while
+ * reading, when the whole line is at hand; the rest of a line is read back
+ * from its file on demand (tool_event_load).  A log given on stdin is copied
+ * to a temporary file first so that it can be read back too. */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "logread.h"
 #include "sigaudit.h"
 
+#define OFF_BITS 40
+#define LEN_BITS 24
+#define CKPT_EVERY 4096         /* lines between line-number checkpoints */
+
+struct shape {
+	json_t *ev;
+	const char *name;
+	int image;
+	char *key;              /* the compact dump the shape is interned by */
+};
+
+struct ckpt {
+	long long off;
+	long line;
+};
+
+struct file_meta {
+	const char *name;       /* ls->files[i] */
+	const char *path;       /* what to open again: the name, or the stdin copy */
+	char *tmp;              /* the copy of stdin (unlinked when the set is freed) */
+	struct ckpt *ck;
+	size_t nck, ckcap;
+	long next_ck;
+};
+
+struct keybuf {
+	char *s;
+	size_t n, cap;
+};
+
+/* One set at a time (a command reads one): the tables events point into. */
+static struct {
+	struct tool_logset *ls;
+	struct shape *shapes;
+	size_t nshapes, shapecap;
+	struct tool_index by_hash;      /* hash of key -> first shape with it */
+	size_t *chain;                  /* next shape with the same hash + 1 */
+	struct file_meta *files;
+	size_t nfiles;
+	int fd;                         /* the file last read back, and which */
+	uint32_t fd_file;
+	bool warned_changed;
+	struct keybuf kb;               /* intern()'s scratch */
+} set = {.fd = -1};
+
 void tool_logset_init(struct tool_logset *ls)
 {
 	memset(ls, 0, sizeof *ls);
+	set.ls = ls;
 }
 
 static void free_proc(struct tool_proc *p)
@@ -27,20 +84,35 @@ static void free_proc(struct tool_proc *p)
 	free(p->threads);
 	tool_index_free(&p->thr_by_tid);
 	tool_index_free(&p->thr_by_id);
-	free(p->ev);
+	free(p->idx);
 	free(p);
 }
 
 void tool_logset_free(struct tool_logset *ls)
 {
-	for (size_t i = 0; i < ls->n; i++) {
-		json_decref(ls->ev[i]->ev);
-		free(ls->ev[i]);
-	}
 	for (size_t i = 0; i < ls->nprocs; i++)
 		free_proc(ls->procs[i]);
+	for (size_t i = 0; i < set.nshapes; i++) {
+		json_decref(set.shapes[i].ev);
+		free(set.shapes[i].key);
+	}
+	for (size_t i = 0; i < set.nfiles; i++) {
+		if (set.files[i].tmp)
+			unlink(set.files[i].tmp);
+		free(set.files[i].tmp);
+		free(set.files[i].ck);
+	}
 	for (size_t i = 0; i < ls->nfiles; i++)
 		free(ls->files[i]);
+	if (set.fd >= 0)
+		close(set.fd);
+	free(set.shapes);
+	free(set.chain);
+	free(set.kb.s);
+	free(set.files);
+	tool_index_free(&set.by_hash);
+	memset(&set, 0, sizeof set);
+	set.fd = -1;
 	free(ls->ev);
 	free(ls->procs);
 	tool_index_free(&ls->proc_by_pid);
@@ -123,23 +195,335 @@ static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
 	return arr;
 }
 
+
+/* ---- shapes ---- */
+
+/* The keys a command reads from tool_ev(), and nothing that differs from
+ * one event to the next of the same kind.  thread_id is kept only where it
+ * names a target (pthread_kill, pthread_sigqueue): elsewhere it names the
+ * recording thread, which the set learns while reading. */
+static const char *const shape_keys[] = {
+	"event", "signalnum", "signame", "error", "violation", "policy", "finding",
+	"truncated", "maybe_written", "main", "si_code", "exception", "from_tid",
+	"to_tid", "target_tid", "target_tgid", "target_pid", "handler", "dropped",
+	/* sigshim.start */
+	"argv0", "exe", "forked", "ppid",
+	/* sigshim.exit */
+	"events", "dropped_bytes", "violations", "how", "status",
+};
+
+static json_t *reduce(json_t *ev, const char *name)
+{
+	json_t *r = json_object(), *act = json_object_get(ev, "act");
+
+	if (!r)
+		abort();
+	for (size_t i = 0; i < sizeof shape_keys / sizeof shape_keys[0]; i++) {
+		json_t *v = json_object_get(ev, shape_keys[i]);
+
+		if (v)
+			json_object_set(r, shape_keys[i], v);
+	}
+	if (json_is_object(act)) {   /* tool_event_handler reads act.handler */
+		json_t *h = json_object_get(act, "handler");
+		json_t *a = json_object();
+
+		if (h)
+			json_object_set(a, "handler", h);
+		json_object_set_new(r, "act", a);
+	} else if (act) {
+		json_object_set(r, "act", act);
+	}
+	if (tool_event_kind(name) == TOOL_K_SEND && strstr(name, "pthread_") &&
+	    json_object_get(ev, "thread_id"))
+		json_object_set(r, "thread_id", json_object_get(ev, "thread_id"));
+	return r;
+}
+
+static unsigned long long hash_str(const char *s, int image)
+{
+	unsigned long long h = 1469598103934665603ULL ^ (unsigned)image;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void key_put(struct keybuf *k, const char *s, size_t n)
+{
+	k->s = grow(k->s, &k->cap, k->n + n + 1, 1);
+	memcpy(k->s + k->n, s, n);
+	k->n += n;
+	k->s[k->n] = '\0';
+}
+
+/* A value in the key: type letter, length, bytes; so no two different
+ * values spell the same key. */
+static void key_value(struct keybuf *k, char tag, json_t *v)
+{
+	char num[48];
+	const char *s = NULL;
+	char *dump = NULL;
+	size_t n = 0;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		s = json_string_value(v);
+		n = json_string_length(v);
+		break;
+	case JSON_INTEGER:
+		n = (size_t)snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+		s = num;
+		break;
+	case JSON_TRUE: s = "t"; n = 1; break;
+	case JSON_FALSE: s = "f"; n = 1; break;
+	case JSON_NULL: s = "n"; n = 1; break;
+	default:
+		dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+		s = dump ? dump : "?";
+		n = strlen(s);
+		break;
+	}
+	char head[48];
+
+	snprintf(head, sizeof head, "%c%c%zu:", tag,
+		 "oasirtfn?"[json_typeof(v) < 8 ? json_typeof(v) : 8], n);
+	key_put(k, head, strlen(head));
+	key_put(k, s, n);
+	free(dump);
+}
+
+/* What the shape of ev would hold, as a string: built without the shape
+ * itself, which is made only when the key is new (most lines repeat one). */
+static void shape_key(struct keybuf *k, json_t *ev, const char *name)
+{
+	json_t *act = json_object_get(ev, "act");
+
+	k->n = 0;
+	key_put(k, "", 0);
+	for (size_t i = 0; i < sizeof shape_keys / sizeof shape_keys[0]; i++) {
+		json_t *v = json_object_get(ev, shape_keys[i]);
+
+		if (v)
+			key_value(k, (char)('A' + i), v);
+	}
+	if (json_is_object(act)) {
+		json_t *h = json_object_get(act, "handler");
+
+		key_put(k, "{", 1);
+		if (h)
+			key_value(k, 'h', h);
+	} else if (act) {
+		key_value(k, 'a', act);
+	}
+	if (tool_event_kind(name) == TOOL_K_SEND && strstr(name, "pthread_") &&
+	    json_object_get(ev, "thread_id"))
+		key_value(k, 'T', json_object_get(ev, "thread_id"));
+}
+
+static uint32_t intern(json_t *ev, const char *name, int image)
+{
+	struct keybuf *kb = &set.kb;
+	char *key;
+	json_t *r;
+	long long h;
+	size_t at, id;
+
+	shape_key(kb, ev, name);
+	h = (long long)hash_str(kb->s, image);
+	if (tool_index_get(&set.by_hash, h, &at))
+		for (id = at; id != (size_t)-1; id = set.chain[id] - 1)
+			if (set.shapes[id].image == image && strcmp(set.shapes[id].key, kb->s) == 0)
+				return (uint32_t)id;
+	r = reduce(ev, name);
+	key = strdup(kb->s);
+	if (!key)
+		abort();
+	if (set.nshapes == UINT32_MAX)
+		abort();
+	if (set.nshapes == set.shapecap) {
+		set.shapecap = set.shapecap ? set.shapecap * 2 : 256;
+		set.shapes = realloc(set.shapes, set.shapecap * sizeof *set.shapes);
+		set.chain = realloc(set.chain, set.shapecap * sizeof *set.chain);
+		if (!set.shapes || !set.chain)
+			abort();
+	}
+	id = set.nshapes++;
+	set.shapes[id] = (struct shape){.ev = r, .image = image, .key = key,
+					.name = tool_json_str(r, "event")};
+	set.chain[id] = tool_index_get(&set.by_hash, h, &at) ? at + 1 : 0;
+	tool_index_put(&set.by_hash, h, id);
+	return (uint32_t)id;
+}
+
+json_t *tool_ev(const struct tool_event *e)
+{
+	return set.shapes[e->shape].ev;
+}
+
+const char *tool_ename(const struct tool_event *e)
+{
+	return set.shapes[e->shape].name;
+}
+
+int tool_eimage(const struct tool_event *e)
+{
+	return set.shapes[e->shape].image;
+}
+
+const struct tool_event *tool_pev(const struct tool_proc *p, size_t i)
+{
+	return &set.ls->ev[p->idx[i]];
+}
+
+/* ---- reading lines back ---- */
+
+const char *tool_event_file(const struct tool_event *e)
+{
+	return set.files[e->file].name;
+}
+
+static int file_fd(uint32_t file)
+{
+	if (set.fd >= 0 && set.fd_file == file)
+		return set.fd;
+	if (set.fd >= 0)
+		close(set.fd);
+	set.fd = open(set.files[file].path, O_RDONLY | O_CLOEXEC);
+	set.fd_file = file;
+	return set.fd;
+}
+
+static void changed(const struct tool_event *e)
+{
+	if (!set.warned_changed)
+		fprintf(stderr, "sigaudit: %s: the file changed while it was read: "
+			"some details are missing\n", tool_event_file(e));
+	set.warned_changed = true;
+}
+
+json_t *tool_event_load(const struct tool_event *e)
+{
+	size_t len = e->where & ((1u << LEN_BITS) - 1);
+	off_t off = (off_t)(e->where >> LEN_BITS);
+	char *buf = malloc(len + 1);
+	int fd = file_fd(e->file);
+	json_t *ev = NULL;
+	long long seq, pid;
+
+	if (!buf)
+		abort();
+	if (fd >= 0 && pread(fd, buf, len, off) == (ssize_t)len)
+		ev = json_loadb(buf, len, 0, NULL);
+	free(buf);
+	if (!ev || !tool_json_int(ev, "seq", &seq) || seq != e->seq ||
+	    !tool_json_int(ev, "pid", &pid) || pid != e->pid) {
+		json_decref(ev);
+		changed(e);
+		return NULL;
+	}
+	return ev;
+}
+
+long tool_event_line(const struct tool_event *e)
+{
+	const struct file_meta *f = &set.files[e->file];
+	long long off = (long long)(e->where >> LEN_BITS), at;
+	size_t lo = 0, hi = f->nck;
+	long line;
+	char buf[65536];
+	int fd;
+
+	while (hi - lo > 1) {       /* the last checkpoint at or before off */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->ck[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (!f->nck)
+		return 0;
+	line = f->ck[lo].line;
+	at = f->ck[lo].off;
+	fd = file_fd(e->file);
+	while (fd >= 0 && at < off) {
+		size_t want = off - at < (long long)sizeof buf ? (size_t)(off - at) : sizeof buf;
+		ssize_t n = pread(fd, buf, want, at);
+
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			line += buf[i] == '\n';
+		at += n;
+	}
+	return line;
+}
+
+/* ---- reading ---- */
+
+struct reader {
+	struct tool_logset *ls;
+	uint32_t file;
+	struct logread_stats *st;
+};
+
+static struct tool_proc *find_or_add_proc(struct tool_logset *ls, long long pid);
+static void add_to_proc(struct tool_logset *ls, struct tool_event *e, json_t *ev);
+
+static void checkpoint(struct file_meta *f, long line, long long off)
+{
+	if (line < f->next_ck)
+		return;
+	f->ck = grow(f->ck, &f->ckcap, f->nck + 1, sizeof *f->ck);
+	f->ck[f->nck++] = (struct ckpt){.off = off, .line = line};
+	f->next_ck = line + CKPT_EVERY;
+}
+
+static bool in_i32(long long v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
 static int on_event(json_t *ev, const char *file, long line, void *ud)
 {
-	struct tool_logset *ls = ud;
-	struct tool_event *e = calloc(1, sizeof *e);
+	struct reader *r = ud;
+	struct tool_logset *ls = r->ls;
+	struct tool_event *e;
+	long long pid = 0, tid = 0;
+	const char *name = tool_json_str(ev, "event");
+	struct tool_proc *p;
+	int image;
 
-	if (!e)
-		abort();
-	e->ev = json_incref(ev);
-	e->file = file;
-	e->line = line;
-	tool_json_int(ev, "pid", &e->pid);
-	tool_json_int(ev, "tid", &e->tid);
+	(void)file;
+	tool_json_int(ev, "pid", &pid);
+	tool_json_int(ev, "tid", &tid);
+	if (!in_i32(pid) || !in_i32(tid) || r->st->line_off >> OFF_BITS) {
+		fprintf(stderr, "%s:%ld: %s\n", file, line, r->st->line_off >> OFF_BITS ?
+			"beyond 1 TiB into the file: not read" : "pid or tid out of range");
+		ls->bad_lines++;
+		return 0;
+	}
+	if (ls->n >= UINT32_MAX) {
+		fprintf(stderr, "sigaudit: more than %u events: the rest is not read\n",
+			UINT32_MAX);
+		return 1;
+	}
+	checkpoint(&set.files[r->file], line, r->st->line_off);
+	p = find_or_add_proc(ls, pid);
+	if (strcmp(name, "sigshim.start") == 0 && p->images < 65535)
+		p->images++;
+	image = p->images;
+	ls->ev = grow(ls->ev, &ls->cap, ls->n + 1, sizeof *ls->ev);
+	e = &ls->ev[ls->n++];
+	*e = (struct tool_event){
+		.pid = (int32_t)pid, .tid = (int32_t)tid, .file = r->file,
+		.where = (uint64_t)r->st->line_off << LEN_BITS | r->st->line_len,
+		.shape = intern(ev, name, image),
+	};
 	tool_json_int(ev, "seq", &e->seq);
 	tool_json_int(ev, "ts", &e->ts);
-	e->name = tool_json_str(ev, "event");
-	ls->ev = grow(ls->ev, &ls->cap, ls->n + 1, sizeof *ls->ev);
-	ls->ev[ls->n++] = e;
+	add_to_proc(ls, e, ev);
 	return 0;
 }
 
@@ -149,20 +533,61 @@ static void on_error(const char *file, long line, const char *why, void *ud)
 	fprintf(stderr, "%s:%ld: %s\n", file, line, why);
 }
 
+/* stdin cannot be read twice: copy it to an unlinked-at-free temporary. */
+static char *copy_stdin(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path = NULL, buf[65536];
+	size_t n;
+	int fd;
+
+	if (asprintf(&path, "%s/sigaudit-stdin-XXXXXX", dir && *dir ? dir : "/tmp") < 0)
+		abort();
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "sigaudit: cannot copy stdin to %s: %s\n", path, strerror(errno));
+		free(path);
+		return NULL;
+	}
+	while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+		if (write(fd, buf, n) != (ssize_t)n) {
+			fprintf(stderr, "sigaudit: cannot copy stdin to %s: %s\n", path,
+				strerror(errno));
+			close(fd);
+			unlink(path);
+			free(path);
+			return NULL;
+		}
+	close(fd);
+	return path;
+}
+
 static int read_one(struct tool_logset *ls, const char *path)
 {
 	struct logread_stats st = {0};
-	char *name = strdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
+	bool is_stdin = strcmp(path, "-") == 0;
+	char *name = strdup(is_stdin ? "<stdin>" : path);
+	struct reader r = {.ls = ls, .st = &st};
+	struct file_meta *f;
 	int rc;
 
 	ls->files = realloc(ls->files, (ls->nfiles + 1) * sizeof *ls->files);
-	if (!ls->files || !name)
+	set.files = realloc(set.files, (set.nfiles + 1) * sizeof *set.files);
+	if (!ls->files || !set.files || !name)
 		abort();
 	ls->files[ls->nfiles++] = name;
-	if (strcmp(path, "-") == 0)
-		rc = tool_logread_stream(stdin, name, on_event, on_error, ls, &st);
-	else
-		rc = tool_logread_file(name, on_event, on_error, ls, &st);
+	r.file = (uint32_t)set.nfiles;
+	f = &set.files[set.nfiles++];
+	*f = (struct file_meta){.name = name, .path = name};
+	if (is_stdin) {
+		f->tmp = copy_stdin();
+		if (!f->tmp) {
+			ls->io_errors++;
+			return -EIO;
+		}
+		f->path = f->tmp;
+	}
+	rc = tool_logread_file(f->path, on_event, on_error, &r, &st);
 	ls->lines += st.lines;
 	ls->bad_lines += st.errors;
 	if (rc < 0) {
@@ -251,15 +676,24 @@ static void add_module(struct tool_proc *p, json_t *ev)
 	p->mods[p->nmods++] = m;
 }
 
-static void note_lifecycle(struct tool_proc *p, struct tool_event *e)
+static void note_lifecycle(struct tool_proc *p, struct tool_event *e, json_t *ev)
 {
-	if (strcmp(e->name, "sigshim.start") == 0) {
-		p->start = e->ev;
-		tool_json_int(e->ev, "ppid", &p->ppid);
-	} else if (strcmp(e->name, "sigshim.exit") == 0) {
-		p->exit = e->ev;
-	} else if (strcmp(e->name, "sigshim.module") == 0) {
-		add_module(p, e->ev);
+	const char *name = tool_ename(e);
+	long long lat;
+
+	if (strcmp(name, "sigshim.start") == 0) {
+		p->start = tool_ev(e);
+		tool_json_int(ev, "ppid", &p->ppid);
+	} else if (strcmp(name, "sigshim.exit") == 0) {
+		p->exit = tool_ev(e);
+	} else if (strcmp(name, "sigshim.module") == 0) {
+		add_module(p, ev);
+	} else if (tool_event_kind(name) == TOOL_K_HANDLE &&
+		   tool_json_int(ev, "latency_ns", &lat)) {
+		p->lat_min = p->lat_n && p->lat_min < lat ? p->lat_min : lat;
+		p->lat_max = p->lat_n && p->lat_max > lat ? p->lat_max : lat;
+		p->lat_sum = tool_sat_add(p->lat_sum, lat);
+		p->lat_n++;
 	}
 }
 
@@ -288,44 +722,41 @@ static void set_thread_id(struct tool_proc *p, struct tool_thread *t, long long 
 
 /* thread_id names the recording thread except where it names a target
  * (pthread_kill, pthread_sigqueue, forwarded): only learn from the others. */
-static void learn_thread(struct tool_proc *p, struct tool_event *e)
+static void learn_thread(struct tool_proc *p, struct tool_event *e, json_t *ev)
 {
 	struct tool_thread *t = get_thread(p, e->tid);
+	const char *name = tool_ename(e);
 	long long id;
 
 	t->events++;
-	if (strcmp(e->name, "sigshim.start") == 0 &&
-	    tool_json_int(e->ev, "main_thread_id", &id)) {
+	if (strcmp(name, "sigshim.start") == 0 &&
+	    tool_json_int(ev, "main_thread_id", &id)) {
 		t = get_thread(p, p->pid);   /* may move the threads array */
 		set_thread_id(p, t, id);
 		t = get_thread(p, e->tid);
 	}
-	if (tool_json_int(e->ev, "caller_thread_id", &id))
+	if (tool_json_int(ev, "caller_thread_id", &id))
 		set_thread_id(p, t, id);
-	if (!tool_json_int(e->ev, "thread_id", &id) || t->thread_id)
+	if (!tool_json_int(ev, "thread_id", &id) || t->thread_id)
 		return;
-	if (strcmp(e->name, "signal.pthread_kill") != 0 &&
-	    strcmp(e->name, "signal.pthread_sigqueue") != 0 &&
-	    strcmp(e->name, "signal.forwarded") != 0)
+	if (strcmp(name, "signal.pthread_kill") != 0 &&
+	    strcmp(name, "signal.pthread_sigqueue") != 0 &&
+	    strcmp(name, "signal.forwarded") != 0)
 		set_thread_id(p, t, id);
 }
 
-static void add_to_proc(struct tool_logset *ls, struct tool_event *e)
+static void add_to_proc(struct tool_logset *ls, struct tool_event *e, json_t *ev)
 {
 	struct tool_proc *p = find_or_add_proc(ls, e->pid);
 
-	p->ev = grow(p->ev, &p->cap, p->n + 1, sizeof *p->ev);
-	p->ev[p->n++] = e;
-	if (strcmp(e->name, "sigshim.start") == 0)
-		p->images++;
-	e->image = p->images;
+	p->n++;
 	if (e->ts < p->t_first)
 		p->t_first = e->ts;
 	if (e->ts > p->t_last)
 		p->t_last = e->ts;
-	add_file_name(p, e->file);
-	note_lifecycle(p, e);
-	learn_thread(p, e);
+	add_file_name(p, tool_event_file(e));
+	note_lifecycle(p, e, ev);
+	learn_thread(p, e, ev);
 }
 
 static int cmp_ll(long long a, long long b)
@@ -335,12 +766,17 @@ static int cmp_ll(long long a, long long b)
 
 static int cmp_event(const void *a, const void *b)
 {
-	const struct tool_event *x = *(struct tool_event *const *)a;
-	const struct tool_event *y = *(struct tool_event *const *)b;
+	const struct tool_event *x = &set.ls->ev[*(const uint32_t *)a];
+	const struct tool_event *y = &set.ls->ev[*(const uint32_t *)b];
+	int ix = tool_eimage(x), iy = tool_eimage(y);
 
-	if (x->image != y->image)
-		return x->image < y->image ? -1 : 1;
-	return cmp_ll(x->seq, y->seq) ? cmp_ll(x->seq, y->seq) : cmp_ll(x->ts, y->ts);
+	if (ix != iy)
+		return ix < iy ? -1 : 1;
+	if (cmp_ll(x->seq, y->seq))
+		return cmp_ll(x->seq, y->seq);
+	if (cmp_ll(x->ts, y->ts))
+		return cmp_ll(x->ts, y->ts);
+	return x < y ? -1 : x > y;      /* reading order: a stable sort */
 }
 
 static int cmp_proc(const void *a, const void *b)
@@ -355,17 +791,29 @@ static int cmp_proc(const void *a, const void *b)
 void tool_logset_finish(struct tool_logset *ls)
 {
 	ls->t0 = INT64_MAX;
+	/* each process's index, exactly as long as it must be */
+	for (size_t i = 0; i < ls->nprocs; i++) {
+		struct tool_proc *p = ls->procs[i];
+
+		p->idx = malloc((p->n ? p->n : 1) * sizeof *p->idx);
+		if (!p->idx)
+			abort();
+		p->n = 0;
+	}
 	for (size_t i = 0; i < ls->n; i++) {
-		add_to_proc(ls, ls->ev[i]);
-		if (ls->ev[i]->ts < ls->t0)
-			ls->t0 = ls->ev[i]->ts;
+		struct tool_proc *p = (struct tool_proc *)tool_logset_proc(ls, ls->ev[i].pid);
+
+		p->idx[p->n++] = (uint32_t)i;
+		if (ls->ev[i].ts < ls->t0)
+			ls->t0 = ls->ev[i].ts;
 	}
 	if (ls->n == 0)
 		ls->t0 = 0;
 	for (size_t i = 0; i < ls->nprocs; i++) {
 		struct tool_proc *p = ls->procs[i];
 
-		qsort(p->ev, p->n, sizeof *p->ev, cmp_event);
+		if (p->n)
+			qsort(p->idx, p->n, sizeof *p->idx, cmp_event);
 		p->parent = (struct tool_proc *)tool_logset_proc(ls, p->ppid);
 	}
 	if (ls->nprocs)     /* qsort(NULL, 0) is undefined */

@@ -18,10 +18,10 @@ static void testcase(FILE *out, const struct tool_violation *v)
 	tool_violation_where(v, where, sizeof where);
 	fprintf(out, "    <testcase classname=\"sigshim.");
 	tool_xml_escape(out, v->rule);
-	fprintf(out, "\" name=\"pid %lld seq %lld %s %s (", v->e->pid, v->e->seq,
-		v->e->name, tool_event_signame(v->e->ev, sb, sizeof sb) ?: "");
-	tool_xml_escape(out, v->e->file);
-	fprintf(out, ":%ld)\">\n", v->e->line);
+	fprintf(out, "\" name=\"pid %d seq %lld %s %s (", v->e->pid, v->e->seq,
+		tool_ename(v->e), tool_event_signame(tool_ev(v->e), sb, sizeof sb) ?: "");
+	tool_xml_escape(out, tool_event_file(v->e));
+	fprintf(out, ":%ld)\">\n", tool_event_line(v->e));
 	if (v->suppressed_by) {
 		fprintf(out, "      <skipped message=\"suppressed by ");
 		tool_xml_escape(out, v->suppressed_by);

@@ -85,25 +85,25 @@ static json_t *properties_of(const struct tool_violation *v)
 {
 	const struct tool_event *e = v->e;
 	char sb[32], log[600];
-	const char *sig = tool_event_signame(e->ev, sb, sizeof sb);
+	const char *sig = tool_event_signame(tool_ev(e), sb, sizeof sb);
 
-	snprintf(log, sizeof log, "%s:%ld", e->file, e->line);
+	snprintf(log, sizeof log, "%s:%ld", tool_event_file(e), tool_event_line(e));
 	return json_pack("{s:I,s:I,s:I,s:s,s:s?,s:s?,s:s,s:b}", "pid", (json_int_t)e->pid,
 			 "tid", (json_int_t)e->tid, "seq", (json_int_t)e->seq,
-			 "event", e->name, "signal", sig,
-			 "policy", tool_json_str(e->ev, "policy"), "log", log,
+			 "event", tool_ename(e), "signal", sig,
+			 "policy", tool_json_str(tool_ev(e), "policy"), "log", log,
 			 "main_thread", tool_event_on_main(e));
 }
 
 static json_t *result_of(const struct tool_violation *v, size_t rule_index)
 {
 	char where[1024], msg[1400];
-	const char *policy = tool_json_str(v->e->ev, "policy");
+	const char *policy = tool_json_str(tool_ev(v->e), "policy");
 	json_t *res;
 
 	tool_violation_where(v, where, sizeof where);
-	snprintf(msg, sizeof msg, "sigshim: %s (pid %lld, tid %lld, %s, policy %s)",
-		 where, v->e->pid, v->e->tid, v->e->name, policy ?: "?");
+	snprintf(msg, sizeof msg, "sigshim: %s (pid %d, tid %d, %s, policy %s)",
+		 where, v->e->pid, v->e->tid, tool_ename(v->e), policy ?: "?");
 	res = json_pack("{s:s,s:I,s:s,s:{s:s}}", "ruleId", v->rule,
 			"ruleIndex", (json_int_t)rule_index,
 			"level", policy && strcmp(policy, "deny") == 0 ? "error" : "warning",

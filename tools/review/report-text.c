@@ -34,16 +34,16 @@ void tool_violation_where(const struct tool_violation *v, char *buf, size_t len)
 	else if (fn)
 		snprintf(buf, len, "%s in %s", v->rule, fn->func);
 	else
-		snprintf(buf, len, "%s in %s", v->rule, v->e->name);
+		snprintf(buf, len, "%s in %s", v->rule, tool_ename(v->e));
 }
 
 /* For pthread_kill thread_id is the target: name the caller instead. */
-static long long acting_thread(const struct tool_event *e)
+static long long acting_thread(json_t *ev)
 {
 	long long id = 0;
 
-	if (!tool_json_int(e->ev, "caller_thread_id", &id))
-		tool_json_int(e->ev, "thread_id", &id);
+	if (!tool_json_int(ev, "caller_thread_id", &id))
+		tool_json_int(ev, "thread_id", &id);
 	return id;
 }
 
@@ -52,12 +52,12 @@ void tool_report_text_one(FILE *out, const struct tool_violation *v)
 	const struct tool_event *e = v->e;
 	char brief[2048], where[1024];
 
-	tool_event_brief(e, brief, sizeof brief);
-	fprintf(out, "WARNING: sigshim: %s (pid=%lld, thread_id=%lld, tid=%lld%s)\n",
-		v->rule, e->pid, acting_thread(e), e->tid,
+	tool_event_brief(v->ev, brief, sizeof brief);
+	fprintf(out, "WARNING: sigshim: %s (pid=%d, thread_id=%lld, tid=%d%s)\n",
+		v->rule, e->pid, acting_thread(v->ev), e->tid,
 		tool_event_on_main(e) ? ", main thread" : ", not the main thread");
-	fprintf(out, "  %s %s policy=%s (%s:%ld)\n", e->name, brief,
-		tool_json_str(e->ev, "policy") ?: "?", e->file, e->line);
+	fprintf(out, "  %s %s policy=%s (%s:%ld)\n", tool_ename(e), brief,
+		tool_json_str(v->ev, "policy") ?: "?", tool_event_file(e), tool_event_line(e));
 	for (size_t i = 0; i < v->nframes; i++)
 		print_frame(out, i, &v->frames[i]);
 	if (!v->nframes)
@@ -79,7 +79,7 @@ static void print_footer(FILE *out, const struct tool_report *r)
 		r->unsuppressed == 1 ? "" : "s", suppressed);
 	for (size_t i = 0; i < r->n; i++)
 		if (r->v[i].suppressed_by)
-			fprintf(out, "  suppressed: %s pid=%lld seq=%lld by \"%s\"\n",
+			fprintf(out, "  suppressed: %s pid=%d seq=%lld by \"%s\"\n",
 				r->v[i].rule, r->v[i].e->pid, r->v[i].e->seq,
 				r->v[i].suppressed_by);
 }

@@ -25,15 +25,36 @@ long tool_evidence_check(const struct tool_logset *ls);
 
 /* ---- the log set (logset.c) ---- */
 
+/* One event as the set keeps it: 40 bytes, whatever the line held, so a
+ * 1 GB log fits in a fraction of its size (issue 10: jansson objects for
+ * every line cost ten times the input).  What commands read of an event's
+ * fields comes from its shape, shared by every event with the same name,
+ * signal, targets, handler, flags and image; the whole line is read back
+ * from its file when it is needed (tool_event_load: list, check's stacks). */
 struct tool_event {
-	json_t *ev;             /* owned reference */
-	const char *file;       /* name as given (owned by the set) */
-	long line;
-	long long pid, tid, seq, ts;
-	const char *name;       /* "event" field, borrowed from ev */
-	int image;              /* which process image of its pid (1 = first sigshim.start
-				 * read, 0 = before any): exec keeps the pid, seq restarts */
+	long long seq, ts;
+	uint64_t where;         /* offset << 24 | length of its line in its file */
+	int32_t pid, tid;       /* a line whose pid or tid is out of range is rejected */
+	uint32_t file;          /* index in the set's files */
+	uint32_t shape;         /* index in the shape table (tool_ev) */
 };
+
+/* What commands read of an event beyond its header is its shape: a JSON
+ * object holding only the keys they use (logset.c: shape_keys), never the
+ * per-event numbers (seq, ts, pid, tid, latency) nor the stack, interned so
+ * that every event with the same name, signal, targets, handler, flags and
+ * image shares one. */
+/* The reduced fields of an event (borrowed, lives as long as the set). */
+json_t *tool_ev(const struct tool_event *e);
+const char *tool_ename(const struct tool_event *e);
+int tool_eimage(const struct tool_event *e);
+/* Name of the file the event came from, as given. */
+const char *tool_event_file(const struct tool_event *e);
+/* Its line number in that file (counted again from a nearby checkpoint). */
+long tool_event_line(const struct tool_event *e);
+/* The whole line, parsed again from its file: a new reference, or NULL when
+ * the file changed since it was read (said once on stderr). */
+json_t *tool_event_load(const struct tool_event *e);
 
 /* Whether the event's thread was the main thread: its "main" field (the
  * shim's own judgement, which main_thread=first-installer may move off
@@ -94,11 +115,13 @@ struct tool_thread {
 
 struct tool_proc {
 	long long pid, ppid;
-	struct tool_event **ev; /* sorted by image, seq, then ts */
-	size_t n, cap;
+	uint32_t *idx;          /* its events (indices into the set's), sorted by
+				 * image, seq, then ts */
+	size_t n;
 	struct tool_module *mods;
 	size_t nmods, modcap;
-	json_t *start, *exit;   /* borrowed: sigshim.start / sigshim.exit */
+	json_t *start, *exit;   /* borrowed shapes of sigshim.start / sigshim.exit */
+	long long lat_min, lat_max, lat_sum, lat_n;   /* signal.handled latency_ns */
 	struct tool_proc *parent;   /* the process that forked this one, if logged */
 	long long t_first, t_last;
 	struct tool_thread *threads;    /* every tid seen, in order of appearance */
@@ -109,7 +132,7 @@ struct tool_proc {
 };
 
 struct tool_logset {
-	struct tool_event **ev; /* every event in reading order */
+	struct tool_event *ev;  /* every event in reading order */
 	size_t n, cap;
 	struct tool_proc **procs;   /* ordered by first timestamp */
 	size_t nprocs;
@@ -121,6 +144,10 @@ struct tool_logset {
 	long long t0;           /* earliest timestamp, for relative times */
 };
 
+/* Event i of a process, in its order. */
+const struct tool_event *tool_pev(const struct tool_proc *p, size_t i);
+
+/* One log set at a time: the shape table and the files are the process's. */
 void tool_logset_init(struct tool_logset *ls);
 void tool_logset_free(struct tool_logset *ls);
 /* Read one argument: "-" (stdin), a file, or a glob pattern (expanded here
@@ -215,7 +242,8 @@ struct tool_filter {
 /* Add one --event/--signal/--thread/--pid value; -1 when it does not parse
  * or there are too many. */
 int tool_filter_add(struct tool_filter *f, char opt, const char *value);
-bool tool_filter_match(const struct tool_filter *f, const struct tool_event *e);
+/* On an event's whole line (tool_event_load). */
+bool tool_filter_match(const struct tool_filter *f, json_t *ev);
 
 /* ---- commands ---- */
 
@@ -228,6 +256,7 @@ int tool_cmd_timeline(int argc, char **argv);
 
 struct tool_violation {
 	const struct tool_event *e;
+	json_t *ev;                     /* its whole line (owned) */
 	const struct tool_proc *proc;
 	const char *rule;
 	const char *suppressed_by;      /* NULL when it counts */
@@ -251,7 +280,7 @@ void tool_violation_where(const struct tool_violation *v, char *buf, size_t len)
 void tool_report_sarif(FILE *out, const struct tool_report *r);
 void tool_report_junit(FILE *out, const struct tool_report *r);
 /* One-line description of an event's arguments, for list and reports. */
-void tool_event_brief(const struct tool_event *e, char *buf, size_t len);
+void tool_event_brief(json_t *ev, char *buf, size_t len);
 
 /* ---- misc (util.c) ---- */
 

@@ -41,9 +41,9 @@ static void fill(const struct tool_tl *tl, const struct tl_lane *l, struct bucke
 		if (e->pid != l->proc->pid || e->tid != l->tid)
 			continue;
 		k = &b[bucket_of(tl, e->ts)];
-		k->kinds[tool_event_kind(e->name)]++;
+		k->kinds[tool_event_kind(tool_ename(e))]++;
 		k->total++;
-		k->violations += tool_event_violation(e->ev) != NULL;
+		k->violations += tool_event_violation(tool_ev(e)) != NULL;
 	}
 }
 

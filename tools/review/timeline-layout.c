@@ -15,10 +15,10 @@
 
 bool tool_tl_is_mark(const struct tool_event *e)
 {
-	enum tool_kind k = tool_event_kind(e->name);
+	enum tool_kind k = tool_event_kind(tool_ename(e));
 
 	return (k != TOOL_K_OTHER && k != TOOL_K_LIFECYCLE) ||
-	       tool_event_violation(e->ev);
+	       tool_event_violation(tool_ev(e));
 }
 
 static void add_lanes(struct tool_tl *tl, const struct tool_proc *p, int *y)
@@ -79,7 +79,7 @@ static void collect_marks(struct tool_tl *tl)
 	tl->tmax = INT64_MIN;
 	for (size_t p = 0; p < ls->nprocs; p++)
 		for (size_t i = 0; i < ls->procs[p]->n; i++) {
-			const struct tool_event *e = ls->procs[p]->ev[i];
+			const struct tool_event *e = tool_pev(ls->procs[p], i);
 			struct tl_lane *l = (struct tl_lane *)tool_tl_lane(tl, e->pid, e->tid);
 
 			tl->tmin = e->ts < tl->tmin ? e->ts : tl->tmin;
@@ -104,13 +104,13 @@ static bool send_target(const struct tool_tl *tl, const struct tool_event *s,
 
 	*pid = s->pid;
 	*tid = -1;
-	if (tool_json_str(s->ev, "error"))
+	if (tool_json_str(tool_ev(s), "error"))
 		return false;
-	if (tool_json_int(s->ev, "target_tid", tid))
-		return tool_json_int(s->ev, "target_tgid", pid);
-	if (tool_json_int(s->ev, "target_pid", pid))
+	if (tool_json_int(tool_ev(s), "target_tid", tid))
+		return tool_json_int(tool_ev(s), "target_tgid", pid);
+	if (tool_json_int(tool_ev(s), "target_pid", pid))
 		return *pid > 0;
-	if (strstr(s->name, "pthread_") && tool_json_int(s->ev, "thread_id", &id)) {
+	if (strstr(tool_ename(s), "pthread_") && tool_json_int(tool_ev(s), "thread_id", &id)) {
 		*tid = tool_proc_tid_of(tool_logset_proc(tl->ls, s->pid), id);
 		return true;
 	}
@@ -123,8 +123,8 @@ static bool delivers(const struct tool_event *r, long long pid, long long tid,
 {
 	long long rs;
 
-	return tool_event_kind(r->name) == TOOL_K_RECEIVE && r->pid == pid &&
-	       (tid < 0 || r->tid == tid) && tool_json_int(r->ev, "signalnum", &rs) &&
+	return tool_event_kind(tool_ename(r)) == TOOL_K_RECEIVE && r->pid == pid &&
+	       (tid < 0 || r->tid == tid) && tool_json_int(tool_ev(r), "signalnum", &rs) &&
 	       rs == sig && r->ts >= tool_sat_sub(s->ts, MATCH_SLACK_NS);
 }
 
@@ -143,7 +143,7 @@ static void match_send(struct tool_tl *tl, const struct tool_event *s, bool *use
 	long long pid, tid, sig;
 	size_t best_i = 0;
 
-	if (!tool_json_int(s->ev, "signalnum", &sig) || sig == 0 ||
+	if (!tool_json_int(tool_ev(s), "signalnum", &sig) || sig == 0 ||
 	    !send_target(tl, s, &pid, &tid))
 		return;
 	for (size_t i = 0; i < tl->nmarks; i++)
@@ -163,8 +163,8 @@ static bool handles(const struct tool_event *h, long long pid, long long tid,
 {
 	long long hs;
 
-	return tool_event_kind(h->name) == TOOL_K_HANDLE && h->pid == pid &&
-	       h->tid == tid && tool_json_int(h->ev, "signalnum", &hs) && hs == sig &&
+	return tool_event_kind(tool_ename(h)) == TOOL_K_HANDLE && h->pid == pid &&
+	       h->tid == tid && tool_json_int(tool_ev(h), "signalnum", &hs) && hs == sig &&
 	       h->ts >= tool_sat_sub(f->ts, MATCH_SLACK_NS);
 }
 
@@ -174,9 +174,9 @@ static void match_forward(struct tool_tl *tl, const struct tool_event *f, bool *
 {
 	long long to, sig = -1;
 
-	if (!tool_json_int(f->ev, "to_tid", &to) || !tool_tl_lane(tl, f->pid, to))
+	if (!tool_json_int(tool_ev(f), "to_tid", &to) || !tool_tl_lane(tl, f->pid, to))
 		return;
-	tool_json_int(f->ev, "signalnum", &sig);
+	tool_json_int(tool_ev(f), "signalnum", &sig);
 	for (size_t i = 0; i < tl->nmarks; i++)
 		if (!used[i] && handles(tl->marks[i], f->pid, to, sig, f)) {
 			used[i] = true;
@@ -202,7 +202,7 @@ static void match_arrows(struct tool_tl *tl)
 		abort();
 	qsort(tl->marks, tl->nmarks, sizeof *tl->marks, cmp_ts);
 	for (size_t i = 0; i < tl->nmarks; i++) {
-		enum tool_kind k = tool_event_kind(tl->marks[i]->name);
+		enum tool_kind k = tool_event_kind(tool_ename(tl->marks[i]));
 
 		if (k == TOOL_K_SEND)
 			match_send(tl, tl->marks[i], used);

@@ -149,16 +149,19 @@ static void lane(const struct tool_tl *tl, const struct tl_lane *l, FILE *out)
 static void mark(const struct tool_tl *tl, const struct tool_event *e, FILE *out)
 {
 	const struct tl_lane *l = tool_tl_lane(tl, e->pid, e->tid);
-	const char *v = tool_event_violation(e->ev);
+	const char *v = tool_event_violation(tool_ev(e));
 	char brief[1024];
 	double x = tool_tl_x(tl, e->ts);
 
-	tool_event_brief(e, brief, sizeof brief);
-	fprintf(out, "<g><title>+%.6fs pid %lld tid %lld seq %lld %s ",
-		tool_ns_diff_s(e->ts, tl->ls->t0), e->pid, e->tid, e->seq, e->name);
+	json_t *ev = tool_event_load(e);    /* the title shows every field */
+
+	tool_event_brief(ev ? ev : tool_ev(e), brief, sizeof brief);
+	json_decref(ev);
+	fprintf(out, "<g><title>+%.6fs pid %d tid %d seq %lld %s ",
+		tool_ns_diff_s(e->ts, tl->ls->t0), e->pid, e->tid, e->seq, tool_ename(e));
 	tool_xml_escape(out, brief);
 	fputs("</title>", out);
-	shape(out, tool_event_kind(e->name), x, l->y);
+	shape(out, tool_event_kind(tool_ename(e)), x, l->y);
 	if (v)
 		fprintf(out, "<circle cx=\"%.1f\" cy=\"%d\" r=\"9\" fill=\"none\" "
 			"stroke=\"#cf222e\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%d\" "
@@ -177,7 +180,7 @@ static void arrow(const struct tool_tl *tl, const struct tl_arrow *a, FILE *out)
 	long long to_tid = a->to->tid;
 
 	if (a->forward)
-		tool_json_int(a->from->ev, "to_tid", &to_tid);
+		tool_json_int(tool_ev(a->from), "to_tid", &to_tid);
 	to = tool_tl_lane(tl, a->to->pid, to_tid);
 	if (!from || !to || from == to)
 		return;   /* same lane: the marks sit side by side already */

@@ -111,10 +111,10 @@ static size_t append_value(char *buf, size_t len, size_t pos, json_t *v)
 	return pos;
 }
 
-void tool_event_brief(const struct tool_event *e, char *buf, size_t len)
+void tool_event_brief(json_t *ev, char *buf, size_t len)
 {
 	char sb[32];
-	const char *sig = tool_event_signame(e->ev, sb, sizeof sb);
+	const char *sig = tool_event_signame(ev, sb, sizeof sb);
 	const char *key;
 	size_t pos = 0;
 	json_t *v;
@@ -122,7 +122,7 @@ void tool_event_brief(const struct tool_event *e, char *buf, size_t len)
 	buf[0] = '\0';
 	if (sig)
 		pos = append(buf, len, pos, sig);
-	json_object_foreach(e->ev, key, v) {
+	json_object_foreach(ev, key, v) {
 		if (is_shown_elsewhere(key))
 			continue;
 		pos = append(buf, len, pos, pos ? " " : "");
@@ -134,7 +134,7 @@ void tool_event_brief(const struct tool_event *e, char *buf, size_t len)
 
 int tool_event_on_main(const struct tool_event *e)
 {
-	json_t *m = json_object_get(e->ev, "main");
+	json_t *m = json_object_get(tool_ev(e), "main");
 
 	return json_is_boolean(m) ? json_is_true(m) : e->tid == e->pid;
 }

@@ -186,7 +186,9 @@ int tool_cmd_check(int argc, char **argv)
 	sym = tool_sym_new(o.dirs, o.ndirs);
 	collect(&r, sym, supp, &ls);
 	warn_incomplete(&ls);
-	long missing = tool_evidence_check(&ls);
+	long missing = ls.missing;
+
+	fputs(ls.evidence ? ls.evidence : "", stderr);
 	if (emit(&o, &r) < 0)
 		rc = -1;
 	free_report(&r);

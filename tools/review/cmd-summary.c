@@ -400,8 +400,189 @@ static void print_totals(const struct summary_ctx *c, const struct tool_logset *
 	       ls->bad_lines == 1 ? "" : "s", c->abnormal, c->lossy);
 }
 
+/* ---- the short form: trees of thousands of processes ---- */
+
+#define SHORT_ABOVE 64          /* processes: above this the short form is the default */
+
+struct proc_stat {
+	const struct tool_proc *p;
+	long violations;
+	long long missing;      /* by seq */
+	bool lossy;             /* the exit record counts drops or cuts */
+};
+
+static struct proc_stat stat_of(const struct tool_proc *p, long sig[72][NCOL])
+{
+	struct proc_stat s = {.p = p};
+	long long expect = 1;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct tool_event *e = tool_pev(p, i);
+		json_t *ev = tool_ev(e);
+		int col = column_of(tool_event_kind(tool_ename(e)));
+		long long n;
+
+		s.violations += tool_event_violation(ev) != NULL;
+		if (col >= 0 && tool_json_int(ev, "signalnum", &n) && n >= 0 && n < 72)
+			sig[n][col]++;
+		if (strcmp(tool_ename(e), "sigshim.start") == 0)
+			expect = e->seq;
+		if (e->seq > expect)
+			s.missing = tool_sat_add(s.missing, tool_sat_sub(e->seq, expect));
+		if (e->seq >= expect)
+			expect = e->seq == LLONG_MAX ? LLONG_MAX : e->seq + 1;
+	}
+	if (p->exit) {
+		long long dr = 0, tr = 0;
+
+		tool_json_int(p->exit, "dropped", &dr);
+		tool_json_int(p->exit, "truncated", &tr);
+		s.lossy = dr || tr;
+	}
+	return s;
+}
+
+static int by_events(const void *a, const void *b)
+{
+	const struct proc_stat *x = a, *y = b;
+
+	if (x->p->n != y->p->n)
+		return x->p->n > y->p->n ? -1 : 1;
+	return x->p->pid < y->p->pid ? -1 : x->p->pid > y->p->pid;
+}
+
+static void describe_end(const struct proc_stat *s, char *buf, size_t len)
+{
+	const char *how = s->p->exit ? tool_json_str(s->p->exit, "how") : NULL;
+	long long status = 0;
+
+	if (!s->p->exit)
+		snprintf(buf, len, "ENDED ABNORMALLY");
+	else if (how && tool_json_int(s->p->exit, "status", &status))
+		snprintf(buf, len, "%s(%lld)", how, status);
+	else
+		snprintf(buf, len, "exited");
+}
+
+static void short_proc_line(const struct proc_stat *s)
+{
+	const char *argv0 = s->p->start ? tool_json_str(s->p->start, "argv0") : NULL;
+	char a[256], end[64];
+
+	describe_end(s, end, sizeof end);
+	printf("    pid %-8lld %-24s %9zu events %5zu threads  %s%s", s->p->pid,
+	       tool_escape(argv0 ? argv0 : "?", a, sizeof a), s->p->n, s->p->nthreads, end,
+	       s->lossy ? ", LOST EVENTS" : "");
+	if (s->missing)
+		printf(", %lld missing by seq", s->missing);
+	if (s->violations)
+		printf(", %ld violation%s", s->violations, plural(s->violations));
+	printf("\n");
+}
+
+struct thread_rank {
+	const struct tool_proc *p;
+	long long tid;
+	long events;
+};
+
+static int by_thread_events(const void *a, const void *b)
+{
+	const struct thread_rank *x = a, *y = b;
+
+	if (x->events != y->events)
+		return x->events > y->events ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static void print_top_threads(const struct tool_logset *ls, size_t top)
+{
+	struct thread_rank *t = calloc(top + 1, sizeof *t);
+	size_t n = 0;
+	char label[128];
+
+	if (!t)
+		abort();
+	/* a bounded insertion: top is small, threads may be millions */
+	for (size_t i = 0; i < ls->nprocs; i++)
+		for (size_t j = 0; j < ls->procs[i]->nthreads; j++) {
+			struct thread_rank c = {ls->procs[i], ls->procs[i]->threads[j].tid,
+						ls->procs[i]->threads[j].events};
+			size_t at = n;
+
+			while (at > 0 && by_thread_events(&c, &t[at - 1]) < 0)
+				at--;
+			if (at >= top)
+				continue;
+			memmove(&t[at + 1], &t[at], (n - at) * sizeof *t);
+			t[at] = c;
+			n += n < top;
+		}
+	printf("  top %zu threads by events:\n", n);
+	for (size_t i = 0; i < n; i++)
+		printf("    pid %-8lld %s: %ld event%s\n", t[i].p->pid,
+		       tool_thread_label(t[i].p, t[i].tid, label, sizeof label),
+		       t[i].events, plural(t[i].events));
+	free(t);
+}
+
+static void print_short(struct summary_ctx *c, const struct tool_logset *ls, size_t top)
+{
+	struct proc_stat *st = calloc(ls->nprocs + 1, sizeof *st);
+	long sig[72][NCOL] = {{0}};
+	size_t threads = 0, shown = 0, exited = 0, underscore = 0;
+	char name[32];
+
+	if (!st)
+		abort();
+	for (size_t i = 0; i < ls->nprocs; i++) {
+		const char *how;
+
+		st[i] = stat_of(ls->procs[i], sig);
+		threads += ls->procs[i]->nthreads;
+		c->total_violations += st[i].violations;
+		c->abnormal += !ls->procs[i]->exit;
+		c->lossy += st[i].lossy;
+		how = ls->procs[i]->exit ? tool_json_str(ls->procs[i]->exit, "how") : NULL;
+		exited += ls->procs[i]->exit != NULL;
+		underscore += how && how[0] == '_';
+	}
+	printf("%zu processes, %zu threads (short form: --full for every process)\n",
+	       ls->nprocs, threads);
+	printf("  ends: %zu with an exit record (%zu by _exit/_Exit), %ld ENDED ABNORMALLY\n",
+	       exited, underscore, c->abnormal);
+	printf("  problems (abnormal ends, lost or missing events, violations), up to %zu:\n", top);
+	for (size_t i = 0; i < ls->nprocs && shown < top; i++)
+		if (!st[i].p->exit || st[i].lossy || st[i].missing || st[i].violations) {
+			short_proc_line(&st[i]);
+			shown++;
+		}
+	if (!shown)
+		printf("    none\n");
+	qsort(st, ls->nprocs, sizeof *st, by_events);
+	printf("  top %zu processes by events:\n", ls->nprocs < top ? ls->nprocs : top);
+	for (size_t i = 0; i < ls->nprocs && i < top; i++)
+		short_proc_line(&st[i]);
+	print_top_threads(ls, top);
+	printf("  by signal, all processes: install  mask  sent  received  forwarded  handled\n");
+	for (int s = 0; s < 72; s++) {
+		long *r = sig[s];
+
+		if (!(r[0] | r[1] | r[2] | r[3] | r[4] | r[5]))
+			continue;
+		printf("    %-14s %18ld %5ld %5ld %9ld %10ld %8ld\n",
+		       tool_signal_name(s, name, sizeof name), r[COL_INSTALL],
+		       r[COL_MASK], r[COL_SENT], r[COL_RECV], r[COL_FWD], r[COL_HANDLED]);
+	}
+	printf("\n");
+	free(st);
+}
+
 static const struct option summary_opts[] = {
 	{"debug-dir", required_argument, NULL, 'd'},
+	{"short", no_argument, NULL, 's'},
+	{"full", no_argument, NULL, 'f'},
+	{"top", required_argument, NULL, 't'},
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
@@ -410,15 +591,23 @@ int tool_cmd_summary(int argc, char **argv)
 {
 	struct summary_ctx c = {0};
 	struct tool_logset ls;
-	char *dirs[MAX_DIRS];
+	char *dirs[MAX_DIRS], *end;
 	size_t ndirs = 0;
-	int opt, rc;
+	long top = 10;
+	int opt, rc, form = 0;  /* -1 short, 1 full, 0 by the number of processes */
 
-	while ((opt = getopt_long(argc, argv, "d:h", summary_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:sft:h", summary_opts, NULL)) != -1) {
 		if (opt == 'd' && ndirs < MAX_DIRS)
 			dirs[ndirs++] = optarg;
+		else if (opt == 's' || opt == 'f')
+			form = opt == 's' ? -1 : 1;
+		else if (opt == 't' && (top = strtol(optarg, &end, 10)) > 0 && !*end && top < 1000000)
+			;
 		else {
-			fprintf(stderr, "usage: sigaudit summary [--debug-dir DIR] LOG...\n");
+			fprintf(stderr, "usage: sigaudit summary [--short | --full] [--top N] "
+				"[--debug-dir DIR] LOG...\n"
+				"  more than %d processes: the short form (totals, top N), unless --full\n",
+				SHORT_ABOVE);
 			return opt == 'h' ? TOOL_EXIT_OK : TOOL_EXIT_USAGE;
 		}
 	}
@@ -428,8 +617,11 @@ int tool_cmd_summary(int argc, char **argv)
 	rc = tool_load_logs(&ls, argc, argv, optind);
 	c.sym = tool_sym_new(dirs, ndirs);
 	c.ls = &ls;
-	for (size_t i = 0; i < ls.nprocs; i++)
-		print_proc(&c, ls.procs[i]);
+	if (form < 0 || (form == 0 && ls.nprocs > SHORT_ABOVE))
+		print_short(&c, &ls, (size_t)top);
+	else
+		for (size_t i = 0; i < ls.nprocs; i++)
+			print_proc(&c, ls.procs[i]);
 	print_totals(&c, &ls);
 	tool_sym_free(c.sym);
 	tool_logset_free(&ls);

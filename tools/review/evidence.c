@@ -80,7 +80,7 @@ static long long exit_count(json_t *exit, const char *key)
 }
 
 /* One finished image: its findings, counted in *n. */
-static void close_image(const struct tool_logset *ls, struct image *im, long *n)
+static void close_image(const struct tool_logset *ls, struct image *im, long *n, FILE *out)
 {
 	const char *f = ls->files[im->file];
 
@@ -90,17 +90,17 @@ static void close_image(const struct tool_logset *ls, struct image *im, long *n)
 	if (im->seen < im->max_seq)
 		im->seen += im->maybe < im->max_seq - im->seen ? im->maybe : im->max_seq - im->seen;
 	if (im->seen < im->max_seq) {
-		fprintf(stderr, "sigaudit: incomplete: %s: pid %lld: %lld of %lld events missing "
+		fprintf(out, "sigaudit: incomplete: %s: pid %lld: %lld of %lld events missing "
 			"(seq gaps)\n", f, im->pid, im->max_seq - im->seen, im->max_seq);
 		(*n)++;
 	}
 	if (im->exit && exit_count(im->exit, "dropped") > 0) {
-		fprintf(stderr, "sigaudit: incomplete: %s: pid %lld: sigshim.exit counts %lld "
+		fprintf(out, "sigaudit: incomplete: %s: pid %lld: sigshim.exit counts %lld "
 			"dropped event(s)\n", f, im->pid, exit_count(im->exit, "dropped"));
 		(*n)++;
 	}
 	if (im->exit && exit_count(im->exit, "violations") > im->violation_lines) {
-		fprintf(stderr, "sigaudit: incomplete: %s: pid %lld: sigshim.exit counts %lld "
+		fprintf(out, "sigaudit: incomplete: %s: pid %lld: sigshim.exit counts %lld "
 			"violation(s), the log has %lld\n", f, im->pid,
 			exit_count(im->exit, "violations"), im->violation_lines);
 		(*n)++;
@@ -108,20 +108,20 @@ static void close_image(const struct tool_logset *ls, struct image *im, long *n)
 	im->started = false;
 }
 
-static void one_event(const struct tool_logset *ls, struct table *t, const struct tool_event *e,
+static void one_event(const struct tool_logset *ls, struct table *t, const struct tool_event *e, FILE *out,
 		      int file, long *n)
 {
 	struct image *im = lookup(t, file, e->pid);
 
 	if (strcmp(tool_ename(e), "sigshim.start") == 0) {
-		close_image(ls, im, n);
+		close_image(ls, im, n, out);
 		memset(im, 0, sizeof *im);
 		im->file = file;
 		im->pid = e->pid;
 		im->started = true;
 	} else if (!im->started) {
 		if (im->seen++ == 0) {
-			fprintf(stderr, "sigaudit: incomplete: %s:%ld: pid %lld: events without "
+			fprintf(out, "sigaudit: incomplete: %s:%ld: pid %lld: events without "
 				"a sigshim.start before them\n", ls->files[file], tool_event_line(e), (long long)e->pid);
 			(*n)++;
 		}
@@ -139,14 +139,14 @@ static void one_event(const struct tool_logset *ls, struct table *t, const struc
 	if (strcmp(tool_ename(e), "sigshim.exit") == 0)
 		im->exit = tool_ev(e);
 	if (strcmp(tool_ename(e), "sigshim.log_error") == 0) {
-		fprintf(stderr, "sigaudit: incomplete: %s:%ld: pid %lld: the shim could not "
+		fprintf(out, "sigaudit: incomplete: %s:%ld: pid %lld: the shim could not "
 			"write %lld event(s)\n", ls->files[file], tool_event_line(e), (long long)e->pid,
 			exit_count(tool_ev(e), "dropped"));
 		(*n)++;
 	}
 }
 
-long tool_evidence_check(const struct tool_logset *ls)
+long tool_evidence_check(const struct tool_logset *ls, FILE *out)
 {
 	struct table t = { 0 };
 	long n = 0, *per_file = calloc(ls->nfiles + 1, sizeof *per_file);
@@ -157,18 +157,18 @@ long tool_evidence_check(const struct tool_logset *ls)
 		const struct tool_event *e = &ls->ev[i];
 
 		per_file[e->file]++;
-		one_event(ls, &t, e, (int)e->file, &n);
+		one_event(ls, &t, e, out, (int)e->file, &n);
 	}
 	for (size_t i = 0; i < t.cap; i++)
 		if (t.slot[i].file >= 0)
-			close_image(ls, &t.slot[i], &n);
+			close_image(ls, &t.slot[i], &n, out);
 	for (size_t i = 0; i < ls->nfiles; i++)
 		if (per_file[i] == 0) {
-			fprintf(stderr, "sigaudit: incomplete: %s: no event at all\n", ls->files[i]);
+			fprintf(out, "sigaudit: incomplete: %s: no event at all\n", ls->files[i]);
 			n++;
 		}
 	if (ls->bad_lines) {
-		fprintf(stderr, "sigaudit: incomplete: %ld malformed line%s skipped (torn or foreign data)\n",
+		fprintf(out, "sigaudit: incomplete: %ld malformed line%s skipped (torn or foreign data)\n",
 			ls->bad_lines, ls->bad_lines == 1 ? "" : "s");
 		n++;
 	}

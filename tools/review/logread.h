@@ -37,6 +37,30 @@ int tool_logread_stream(FILE *f, const char *name, logread_event_fn on_event,
 			logread_error_fn on_error, void *ud,
 			struct logread_stats *stats);
 
+/* Reading with the parse on other cores (large files; SIGAUDIT_THREADS=1
+ * for none).  digest() runs on any thread, for lines in any order: it turns
+ * a parsed line (borrowed) into a record of rec_size bytes, keeping
+ * references in it if it must, and strings in the arena, which lives until
+ * the record is taken.  take() runs on the calling thread, in file order,
+ * with stats->line_off/line_len set; non-zero stops the reading, and drop()
+ * then gets the records digested ahead. */
+struct logread_arena;
+char *tool_logread_arena_strdup(struct logread_arena *a, const char *s, size_t n);
+
+struct logread_digest {
+	size_t rec_size;
+	void (*digest)(json_t *ev, void *rec, struct logread_arena *a, void *ud);
+	int (*take)(void *rec, const char *file, long line, void *ud);
+	void (*drop)(void *rec, void *ud);
+	logread_error_fn on_error;
+	void *error_ud;
+};
+
+int tool_logread_stream_digest(FILE *f, const char *name, const struct logread_digest *d,
+			       void *ud, struct logread_stats *stats);
+int tool_logread_file_digest(const char *path, const struct logread_digest *d,
+			     void *ud, struct logread_stats *stats);
+
 /* Load every event of a log into a JSON array (new reference), in file
  * order; NULL with errno set on I/O failure.  Malformed lines are counted in
  * *errors (if non-NULL) and skipped.  Convenient for tests. */

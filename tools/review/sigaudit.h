@@ -20,8 +20,10 @@ enum {
 
 /* ---- is the evidence complete? (evidence.c) ---- */
 struct tool_logset;
-/* Findings (each said on stderr): lost lines, seq gaps, empty files, ... */
-long tool_evidence_check(const struct tool_logset *ls);
+/* Findings (each said on out): lost lines, seq gaps, empty files, ...
+ * Needs the events in reading order: tool_logset_finish runs it and keeps
+ * what it said in ls->evidence, its count in ls->missing. */
+long tool_evidence_check(const struct tool_logset *ls, FILE *out);
 
 /* ---- the log set (logset.c) ---- */
 
@@ -115,9 +117,8 @@ struct tool_thread {
 
 struct tool_proc {
 	long long pid, ppid;
-	uint32_t *idx;          /* its events (indices into the set's), sorted by
-				 * image, seq, then ts */
-	size_t n;
+	size_t first, n;        /* its events: ls->ev[first..first+n), sorted by
+				 * image, seq, ts, then reading order */
 	struct tool_module *mods;
 	size_t nmods, modcap;
 	json_t *start, *exit;   /* borrowed shapes of sigshim.start / sigshim.exit */
@@ -132,8 +133,11 @@ struct tool_proc {
 };
 
 struct tool_logset {
-	struct tool_event *ev;  /* every event in reading order */
+	struct tool_event *ev;  /* every event: in reading order until
+				 * tool_logset_finish, then process by process */
 	size_t n, cap;
+	char *evidence;         /* tool_evidence_check's findings, one per line */
+	long missing;           /* how many */
 	struct tool_proc **procs;   /* ordered by first timestamp */
 	size_t nprocs;
 	struct tool_index proc_by_pid;  /* pid -> struct tool_proc * */

@@ -319,6 +319,32 @@ START_TEST(check_fails_on_proven_loss)
 }
 END_TEST
 
+/* A "maybe_written" abandonment stands for its own seq only: when its line
+ * was written after all, it must not fill a gap somewhere else (the count
+ * the first version kept did, and hid two lost events of the soak). */
+START_TEST(maybe_written_fills_only_its_own_seq)
+{
+	const char *dup_and_gap = START1 EV(2, "signal.raise", "")
+		EV(2, "sigshim.abandoned", ",\"of\":\"signal.raise\",\"maybe_written\":true")
+		EV(4, "signal.raise", "") EV(5, "sigshim.exit", ",\"dropped\":0");
+	const char *filled = START1
+		EV(2, "sigshim.abandoned", ",\"of\":\"signal.raise\",\"maybe_written\":true")
+		EV(3, "signal.raise", "") EV(4, "sigshim.exit", ",\"dropped\":0");
+	char *dir = sa_tmpdir(), path[4200];
+	struct sa_run r;
+
+	check_incomplete("dup-and-gap.jsonl", dup_and_gap, strlen(dup_and_gap),
+			 "1 of 5 events missing (seq gaps)");
+	snprintf(path, sizeof path, "%s/filled.jsonl", dir);
+	write_file(path, filled, strlen(filled));
+	RUN(&r, "check", path);
+	sa_assert_status(&r, 0);
+	sa_run_free(&r);
+	sa_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* 50 execs of one pid in one file: 50 images, each complete. */
 START_TEST(check_exec_chain_is_complete)
 {
@@ -749,6 +775,7 @@ int main(void)
 	tcase_add_test(tc, junit_wellformed);
 	tcase_add_test(tc, check_fails_on_proven_loss);
 	tcase_add_test(tc, check_exec_chain_is_complete);
+	tcase_add_test(tc, maybe_written_fills_only_its_own_seq);
 	tcase_add_test(tc, timeline_renders);
 	tcase_add_test(tc, timeline_aggregates);
 	tcase_add_test(tc, timeline_needs_output);

@@ -66,13 +66,14 @@ static bool is_abandoned(const struct tool_event *e, bool maybe)
  * sigshim.start begins a new image (exec keeps the pid) at seq 1. */
 static void print_gaps(const struct tool_proc *p)
 {
-	long long expect = 1, missing = 0, dups = 0, images = 0, abandoned = 0;
+	long long expect = 1, missing = 0, dups = 0, images = 0, abandoned = 0, unknown = 0;
 
 	for (size_t i = 0; i < p->n; i++) {
 		long long s = tool_pev(p, i)->seq;
 
 		if (is_abandoned(tool_pev(p, i), false))
 			abandoned++;
+		unknown += json_is_true(json_object_get(tool_ev(tool_pev(p, i)), "seq_unknown"));
 
 		if (strcmp(tool_ename(tool_pev(p, i)), "sigshim.start") == 0) {
 			images++;
@@ -97,6 +98,13 @@ static void print_gaps(const struct tool_proc *p)
 		       abandoned, plural(abandoned));
 	if (dups)
 		printf("  seq repeated %lld times (pid reused, or logs given twice?)\n", dups);
+	if (missing && unknown) {
+		long long u = unknown < missing ? unknown : missing;
+
+		printf("  %lld of the missing seq%s may be taken by abandoned lines "
+		       "(recorded as seq_unknown)\n", u, plural(u));
+		missing -= u;
+	}
 	if (missing)
 		printf("  %lld event%s missing by seq\n", missing, plural(missing));
 }
@@ -414,7 +422,7 @@ struct proc_stat {
 static struct proc_stat stat_of(const struct tool_proc *p, long sig[72][NCOL])
 {
 	struct proc_stat s = {.p = p};
-	long long expect = 1;
+	long long expect = 1, unknown = 0;
 
 	for (size_t i = 0; i < p->n; i++) {
 		const struct tool_event *e = tool_pev(p, i);
@@ -423,6 +431,7 @@ static struct proc_stat stat_of(const struct tool_proc *p, long sig[72][NCOL])
 		long long n;
 
 		s.violations += tool_event_violation(ev) != NULL;
+		unknown += json_is_true(json_object_get(ev, "seq_unknown"));
 		if (col >= 0 && tool_json_int(ev, "signalnum", &n) && n >= 0 && n < 72)
 			sig[n][col]++;
 		if (strcmp(tool_ename(e), "sigshim.start") == 0)
@@ -432,6 +441,7 @@ static struct proc_stat stat_of(const struct tool_proc *p, long sig[72][NCOL])
 		if (e->seq >= expect)
 			expect = e->seq == LLONG_MAX ? LLONG_MAX : e->seq + 1;
 	}
+	s.missing -= unknown < s.missing ? unknown : s.missing;
 	if (p->exit) {
 		long long dr = 0, tr = 0;
 

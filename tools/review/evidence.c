@@ -6,7 +6,10 @@
  *  - events of a process before its sigshim.start in that file;
  *  - a gap in a process image's seq numbers (each sigshim.start begins an
  *    image: exec keeps the pid and restarts seq; a reused pid starts its
- *    own), seq being taken once per event, atomically;
+ *    own), seq being taken once per event, atomically: counted exactly,
+ *    on each image's sorted seqs (tool_evidence_seq), where a
+ *    sigshim.abandoned line stands for its own seq, and one that says
+ *    "seq_unknown" for at most one seq it could not name;
  *  - a sigshim.exit that counts dropped events, or more violations than
  *    the image's lines carry, or a sigshim.log_error line.
  * Each finding is one line on stderr; the caller decides the status. */
@@ -21,8 +24,7 @@ struct image {
 	int file;               /* index in ls->files, -1 = free slot */
 	long long pid;
 	bool started;
-	long long max_seq, seen;
-	long long maybe;   /* sigshim.abandoned lines that may repeat a written seq */
+	long long seen;
 	long long violation_lines;
 	json_t *exit;
 };
@@ -86,14 +88,6 @@ static void close_image(const struct tool_logset *ls, struct image *im, long *n,
 
 	if (!im->started)
 		return;
-	/* A "maybe written" abandonment fills a gap if there is one for it. */
-	if (im->seen < im->max_seq)
-		im->seen += im->maybe < im->max_seq - im->seen ? im->maybe : im->max_seq - im->seen;
-	if (im->seen < im->max_seq) {
-		fprintf(out, "sigaudit: incomplete: %s: pid %lld: %lld of %lld events missing "
-			"(seq gaps)\n", f, im->pid, im->max_seq - im->seen, im->max_seq);
-		(*n)++;
-	}
 	if (im->exit && exit_count(im->exit, "dropped") > 0) {
 		fprintf(out, "sigaudit: incomplete: %s: pid %lld: sigshim.exit counts %lld "
 			"dropped event(s)\n", f, im->pid, exit_count(im->exit, "dropped"));
@@ -127,13 +121,7 @@ static void one_event(const struct tool_logset *ls, struct table *t, const struc
 		}
 		return;
 	}
-	if (strcmp(tool_ename(e), "sigshim.abandoned") == 0 &&
-	    json_is_true(json_object_get(tool_ev(e), "maybe_written")))
-		im->maybe++;
-	else
-		im->seen++;
-	if (e->seq > im->max_seq)
-		im->max_seq = e->seq;
+	im->seen++;
 	if (json_object_get(tool_ev(e), "violation"))
 		im->violation_lines++;
 	if (strcmp(tool_ename(e), "sigshim.exit") == 0)
@@ -174,5 +162,42 @@ long tool_evidence_check(const struct tool_logset *ls, FILE *out)
 	}
 	free(per_file);
 	free(t.slot);
+	return n;
+}
+
+long tool_evidence_seq(const struct tool_logset *ls, FILE *out)
+{
+	long n = 0;
+
+	for (size_t i = 0; i < ls->nprocs; i++) {
+		const struct tool_proc *p = ls->procs[i];
+
+		for (size_t j = 0; j < p->n;) {
+			const struct tool_event *first = tool_pev(p, j);
+			int image = tool_eimage(first);
+			long long distinct = 0, max = 0, unknown = 0, prev = 0, missing;
+
+			for (; j < p->n && tool_eimage(tool_pev(p, j)) == image; j++) {
+				const struct tool_event *e = tool_pev(p, j);
+
+				if (json_is_true(json_object_get(tool_ev(e), "seq_unknown")))
+					unknown++;
+				if (e->seq < 1 || (distinct && e->seq == prev))
+					continue;
+				distinct++;
+				prev = max = e->seq;
+			}
+			if (image == 0)         /* before any start: said in reading order */
+				continue;
+			missing = tool_sat_sub(max, distinct);
+			missing -= unknown < missing ? unknown : missing;
+			if (missing > 0) {
+				fprintf(out, "sigaudit: incomplete: %s: pid %lld: %lld of %lld events "
+					"missing (seq gaps)\n", tool_event_file(first),
+					(long long)p->pid, missing, max);
+				n++;
+			}
+		}
+	}
 	return n;
 }

@@ -204,7 +204,7 @@ static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
  * recording thread, which the set learns while reading. */
 static const char *const shape_keys[] = {
 	"event", "signalnum", "signame", "error", "violation", "policy", "finding",
-	"truncated", "maybe_written", "main", "si_code", "exception", "from_tid",
+	"truncated", "maybe_written", "seq_unknown", "main", "si_code", "exception", "from_tid",
 	"to_tid", "target_tid", "target_tgid", "target_pid", "handler", "dropped",
 	/* sigshim.start */
 	"argv0", "exe", "forked", "ppid",
@@ -953,7 +953,6 @@ void tool_logset_finish(struct tool_logset *ls)
 	if (!out)
 		abort();
 	ls->missing = tool_evidence_check(ls, out);
-	fclose(out);
 	ls->t0 = INT64_MAX;
 	for (size_t i = 0; i < ls->n; i++)
 		if (ls->ev[i].ts < ls->t0)
@@ -969,6 +968,8 @@ void tool_logset_finish(struct tool_logset *ls)
 		sort_events(&ls->ev[p->first], p->n);
 		p->parent = (struct tool_proc *)tool_logset_proc(ls, p->ppid);
 	}
+	ls->missing += tool_evidence_seq(ls, out);
+	fclose(out);
 }
 
 const struct tool_proc *tool_logset_proc(const struct tool_logset *ls, long long pid)

@@ -24,6 +24,8 @@ struct tool_logset;
  * Needs the events in reading order: tool_logset_finish runs it and keeps
  * what it said in ls->evidence, its count in ls->missing. */
 long tool_evidence_check(const struct tool_logset *ls, FILE *out);
+/* The seq gaps, exactly: on the events grouped and sorted per process. */
+long tool_evidence_seq(const struct tool_logset *ls, FILE *out);
 
 /* ---- the log set (logset.c) ---- */
 

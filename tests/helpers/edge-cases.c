@@ -66,6 +66,42 @@ static int case_cancel_pending_mask(void)
 	return 0;
 }
 
+/* The same with many calls: enough lines that sink=mmap grows its file
+ * (every MiB), which must not be a cancellation point either. */
+static atomic_long masks_done;
+
+static void *cancel_target_many(void *arg)
+{
+	sigset_t s;
+
+	(void)arg;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	while (!atomic_load(&cancel_requested))
+		;
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	sigemptyset(&s);
+	for (int i = 0; i < 15000; i++) {
+		pthread_sigmask(SIG_BLOCK, &s, NULL);
+		atomic_fetch_add(&masks_done, 1);
+	}
+	pthread_testcancel();
+	return NULL;
+}
+
+static int case_cancel_pending_many_masks(void)
+{
+	pthread_t t;
+	void *ret;
+
+	pthread_create(&t, NULL, cancel_target_many, NULL);
+	pthread_cancel(t);
+	atomic_store(&cancel_requested, 1);
+	pthread_join(t, &ret);
+	say("mask calls made before the cancel: %ld", atomic_load(&masks_done));
+	say("joined, cancelled %s", ret == PTHREAD_CANCELED ? "yes" : "no");
+	return 0;
+}
+
 /* --- 1. a handler that jumps out of a logged call ----------------------------------- */
 
 static sigjmp_buf jump_env;
@@ -526,6 +562,7 @@ static const struct {
 	{ "fork-then-signal", case_fork_then_signal },
 	{ "fork-after-violation", case_fork_after_violation },
 	{ "cancel-pending-mask", case_cancel_pending_mask },
+	{ "cancel-pending-many-masks", case_cancel_pending_many_masks },
 	{ "jump-out-of-logged-call", case_jump_out_of_logged_call },
 };
 

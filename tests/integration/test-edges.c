@@ -25,6 +25,20 @@ static const char *const variants[] = {
 
 /* 1. the log write is not a cancellation point */
 SAME_AS_NATIVE(logging_adds_no_cancellation_point, "cancel-pending-mask")
+/* 1. nor is sink=mmap's growing of its file (open, fallocate: the soak's
+ * cancelled threads left a seq gap at every MiB) */
+static const char *const mmap_variants[] = {
+	"mode=audit:sink=mmap:log_path={dir}/log.%p.jsonl",
+	"mode=enforce:sink=mmap:log_path={dir}/log.%p.jsonl",
+	NULL,
+};
+
+IT_TEST(mmap_growth_adds_no_cancellation_point)
+{
+	it_same_as_native("edge-cases", "cancel-pending-many-masks", mmap_variants, NULL, -1, NULL);
+}
+IT_END
+
 /* 1. a handler that jumps out of a logged call leaves no writer counted */
 SAME_AS_NATIVE(jump_out_of_logged_call_then_dup2, "jump-out-of-logged-call")
 
@@ -528,6 +542,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, logging_adds_no_cancellation_point);
+	tcase_add_test(tc, mmap_growth_adds_no_cancellation_point);
 	tcase_add_test(tc, jump_out_of_logged_call_then_dup2);
 	tcase_add_test(tc, fork_window_deliveries_are_the_childs);
 	tcase_add_test(tc, fork_child_has_no_violations);

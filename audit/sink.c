@@ -75,7 +75,14 @@ static atomic_bool pipe_like;
  * number as ours, the descriptor must still be that file. */
 static atomic_ullong log_dev, log_ino;
 static atomic_bool said_taken;
-static bool still_ours(int fd);
+static bool still_ours_stat(int fd, struct stat *sb);
+
+static bool still_ours(int fd)
+{
+	struct stat sb;
+
+	return still_ours_stat(fd, &sb);
+}
 
 /* --- opening the log file safely ------------------------------------------------
  * The shim often runs as root on paths a CI job or a user chose, in
@@ -309,7 +316,8 @@ bool audit_sink_vanished(void)
 
 	if (atomic_load(&audit_sink_mapped_))
 		return audit_sinkmap_vanished();
-	return fd >= 0 && still_ours(fd) && fstat(fd, &sb) == 0 && sb.st_nlink == 0;
+	/* one fstat: the identity check's */
+	return fd >= 0 && still_ours_stat(fd, &sb) && sb.st_nlink == 0;
 }
 
 /* The log's descriptor had to go and there was nowhere to move it
@@ -393,41 +401,26 @@ static void write_leave(void)
 	atomic_fetch_sub(&inflight[sl], 1);
 }
 
-int audit_sink_relocate(int (*real_close)(int))
+/* 100 us, with the system call itself: the waits below happen inside the
+ * program's dup2(), which is not a cancellation point (nanosleep() is: a
+ * pending cancel acted there). */
+static void pause_100us(void)
+{
+	struct timespec ts = { 0, 100000 };
+
+	syscall(SYS_nanosleep, &ts, NULL);
+}
+
+/* Moves the log off its number, the relocator lock held. */
+static int relocate_locked(void)
 {
 	int old = atomic_load(&log_fd), nfd;
 
-	(void)real_close;
 	if (old < 0)
 		return 0;
-	/* One relocation at a time; a handler on the relocating thread that
-	 * relocates again does not wait for itself. */
-	int me = (int)syscall(SYS_gettid), other = 0;
-
-	for (int i = 0; !atomic_compare_exchange_strong(&relocator, &other, me); i++) {
-		struct timespec ts = { 0, 100000 };
-
-		if (other == me || i > 20000)
-			break;
-		other = 0;
-		nanosleep(&ts, NULL);
-	}
-	bool mine = other == 0;
-
-	old = atomic_load(&log_fd);
-	if (old < 0) {
-		if (mine)
-			atomic_store(&relocator, 0);
-		return 0;
-	}
 	nfd = move_high(old);
-	if (nfd < 0) {
-		int err = errno;
-
-		if (mine)
-			atomic_store(&relocator, 0);
-		return -err;
-	}
+	if (nfd < 0)
+		return -errno;
 	atomic_store(&log_fd, nfd);
 	/* Writers that saw the old generation may hold `old`; those that see
 	 * the new one load `nfd`.  Writers never block, so this wait is short;
@@ -435,18 +428,37 @@ int audit_sink_relocate(int (*real_close)(int))
 	 * back (a thread cancelled inside a handler that had interrupted it). */
 	unsigned sl = atomic_fetch_add(&gen, 1) & 1;
 
-	for (int i = 0; atomic_load(&inflight[sl]) > my_slot_writes[sl] && i < 10000; i++) {
-		struct timespec ts = { 0, 100000 };
-
-		nanosleep(&ts, NULL);
-	}
-	if (mine)
-		atomic_store(&relocator, 0);
+	for (int i = 0; atomic_load(&inflight[sl]) > my_slot_writes[sl] && i < 10000; i++)
+		pause_100us();
 	/* `old` is not closed here: the program is about to dup2()/dup3()
 	 * onto that number, which replaces it atomically.  Closing it first
 	 * could close the program's own descriptor if another thread's dup2
 	 * got there in between (at worst a failed dup2 leaves the copy). */
 	return 0;
+}
+
+int audit_sink_relocate(int (*real_close)(int))
+{
+	int me = (int)syscall(SYS_gettid), other = 0, r;
+	bool mine;
+
+	(void)real_close;
+	if (atomic_load(&log_fd) < 0)
+		return 0;
+	/* One relocation at a time; a handler on the relocating thread that
+	 * relocates again does not wait for itself, nor does anyone wait for
+	 * a relocator that never comes back (~2 s). */
+	for (int i = 0; !atomic_compare_exchange_strong(&relocator, &other, me); i++) {
+		if (other == me || i > 20000)
+			break;
+		other = 0;
+		pause_100us();
+	}
+	mine = other == 0;
+	r = relocate_locked();
+	if (mine)
+		atomic_store(&relocator, 0);
+	return r;
 }
 
 static void drop(size_t len, int err)
@@ -493,12 +505,10 @@ static bool check_due(void)
  * program's now and is never closed by us), said once on stderr, and
  * every later event is counted as dropped with EBADF.  async-signal-safe
  * (fstat is). */
-static bool still_ours(int fd)
+static bool still_ours_stat(int fd, struct stat *sb)
 {
-	struct stat sb;
-
-	if (fstat(fd, &sb) == 0 && (unsigned long long)sb.st_dev == atomic_load(&log_dev) &&
-	    (unsigned long long)sb.st_ino == atomic_load(&log_ino))
+	if (fstat(fd, sb) == 0 && (unsigned long long)sb->st_dev == atomic_load(&log_dev) &&
+	    (unsigned long long)sb->st_ino == atomic_load(&log_ino))
 		return true;
 	atomic_store(&lost_err, EBADF);
 	if (atomic_compare_exchange_strong(&log_fd, &fd, -1) && !atomic_exchange(&said_taken, true))

@@ -102,6 +102,77 @@ static int case_cancel_pending_many_masks(void)
 	return 0;
 }
 
+/* dup2 onto the numbers the log sits at, from several threads, while one
+ * of them has a cancel pending: dup2 is not a cancellation point, so that
+ * thread makes every call (the shim's relocation waits for the other
+ * relocator and for writers, and must not wait in a cancellation point). */
+static atomic_int storm_stop;
+static atomic_long storm_done;
+
+/* close() is a cancellation point: the target only dup2()s (onto numbers
+ * the others keep closing), the others close too. */
+static void storm_round(int fd, bool and_close)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	for (int k = 1000; k < 1004; k++)
+		if (dup2(fd, k) == k && and_close)
+			close(k);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+}
+
+static void *storm_other(void *arg)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	(void)arg;
+	while (!atomic_load(&storm_stop))
+		storm_round(fd, true);
+	close(fd);
+	return NULL;
+}
+
+static void *storm_target(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);   /* open is a cancellation point */
+	while (!atomic_load(&cancel_requested))
+		;
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	for (int i = 0; i < 3000; i++) {
+		storm_round(fd, false);
+		atomic_fetch_add(&storm_done, 1);
+	}
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	close(fd);
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	pthread_testcancel();
+	return NULL;
+}
+
+static int case_cancel_pending_dup2_storm(void)
+{
+	pthread_t t, o[3];
+	void *ret;
+
+	for (int i = 0; i < 3; i++)
+		pthread_create(&o[i], NULL, storm_other, NULL);
+	pthread_create(&t, NULL, storm_target, NULL);
+	pthread_cancel(t);
+	atomic_store(&cancel_requested, 1);
+	pthread_join(t, &ret);
+	atomic_store(&storm_stop, 1);
+	for (int i = 0; i < 3; i++)
+		pthread_join(o[i], NULL);
+	say("dup2 rounds made before the cancel: %ld", atomic_load(&storm_done));
+	say("joined, cancelled %s", ret == PTHREAD_CANCELED ? "yes" : "no");
+	return 0;
+}
+
 /* --- 1. a handler that jumps out of a logged call ----------------------------------- */
 
 static sigjmp_buf jump_env;
@@ -563,6 +634,7 @@ static const struct {
 	{ "fork-after-violation", case_fork_after_violation },
 	{ "cancel-pending-mask", case_cancel_pending_mask },
 	{ "cancel-pending-many-masks", case_cancel_pending_many_masks },
+	{ "cancel-pending-dup2-storm", case_cancel_pending_dup2_storm },
 	{ "jump-out-of-logged-call", case_jump_out_of_logged_call },
 };
 

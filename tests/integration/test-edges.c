@@ -39,6 +39,10 @@ IT_TEST(mmap_growth_adds_no_cancellation_point)
 }
 IT_END
 
+/* 1. nor is the wait of a relocation (dup2 onto the log's number while
+ * another thread relocates or writes): it slept in nanosleep() */
+SAME_AS_NATIVE(relocation_wait_adds_no_cancellation_point, "cancel-pending-dup2-storm")
+
 /* 1. a handler that jumps out of a logged call leaves no writer counted */
 SAME_AS_NATIVE(jump_out_of_logged_call_then_dup2, "jump-out-of-logged-call")
 
@@ -543,6 +547,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, logging_adds_no_cancellation_point);
 	tcase_add_test(tc, mmap_growth_adds_no_cancellation_point);
+	tcase_add_test(tc, relocation_wait_adds_no_cancellation_point);
 	tcase_add_test(tc, jump_out_of_logged_call_then_dup2);
 	tcase_add_test(tc, fork_window_deliveries_are_the_childs);
 	tcase_add_test(tc, fork_child_has_no_violations);

@@ -76,6 +76,7 @@ static atomic_bool pipe_like;
 static atomic_ullong log_dev, log_ino;
 static atomic_bool said_taken;
 static bool still_ours_stat(int fd, struct stat *sb);
+static void update_floor(void);
 
 static bool still_ours(int fd)
 {
@@ -287,6 +288,7 @@ int audit_sink_open(const char *tmpl, char *path_out, size_t outlen)
 	atomic_store(&torn, false);
 	atomic_store(&lost_err, 0);
 	atomic_store(&log_fd, hi);
+	update_floor();
 	return 0;
 }
 
@@ -422,6 +424,7 @@ static int relocate_locked(void)
 	if (nfd < 0)
 		return -errno;
 	atomic_store(&log_fd, nfd);
+	update_floor();
 	/* Writers that saw the old generation may hold `old`; those that see
 	 * the new one load `nfd`.  Writers never block, so this wait is short;
 	 * it is bounded all the same (~1 s), for a writer that will never come
@@ -437,24 +440,73 @@ static int relocate_locked(void)
 	return 0;
 }
 
+/* --- holding the log's numbers still -------------------------------------------
+ * A relocation picks a free number; another thread's dup2() onto that very
+ * number, decided before (the program believes it free, natively it is),
+ * would then replace the log.  A dup2()/dup3()/close() on a number a
+ * relocation could pick holds the relocator lock across the real call.
+ * Re-entrant on its thread (a handler), bounded for others (~2 s), and let
+ * go by a jump out of the call (audit_sink_unwind_to) or a cancel in it
+ * (the close wrapper's cleanup handler). */
+static __thread uintptr_t hold_sp __attribute__((tls_model("initial-exec")));
+/* The lowest number a relocation can pick (move_high): read at the log's
+ * open and at each relocation, never per close (a program that lowers
+ * RLIMIT_NOFILE below the base later is not held for). */
+static atomic_int hold_floor = AUDIT_SINK_FD_BASE;
+
+static void update_floor(void)
+{
+	struct rlimit rl;
+
+	atomic_store(&hold_floor, getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+		     rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)AUDIT_SINK_FD_BASE ?
+		     AUDIT_SINK_FD_BASE : 3);
+}
+
+static bool take_relocator(void)
+{
+	int me = (int)syscall(SYS_gettid), other = 0;
+
+	for (int i = 0; !atomic_compare_exchange_strong(&relocator, &other, me); i++) {
+		if (other == me || i > 20000)
+			return false;
+		other = 0;
+		pause_100us();
+	}
+	return true;
+}
+
+bool audit_sink_hold(int fd, uintptr_t sp)
+{
+	if (fd < atomic_load(&hold_floor) || atomic_load(&log_fd) < 0 ||
+	    atomic_load(&audit_sink_mapped_))
+		return false;
+	if (!take_relocator())
+		return false;
+	hold_sp = sp;
+	return true;
+}
+
+void audit_sink_release(bool held)
+{
+	if (held) {
+		hold_sp = 0;
+		atomic_store(&relocator, 0);
+	}
+}
+
 int audit_sink_relocate(int (*real_close)(int))
 {
-	int me = (int)syscall(SYS_gettid), other = 0, r;
+	int r;
 	bool mine;
 
 	(void)real_close;
 	if (atomic_load(&log_fd) < 0)
 		return 0;
-	/* One relocation at a time; a handler on the relocating thread that
-	 * relocates again does not wait for itself, nor does anyone wait for
-	 * a relocator that never comes back (~2 s). */
-	for (int i = 0; !atomic_compare_exchange_strong(&relocator, &other, me); i++) {
-		if (other == me || i > 20000)
-			break;
-		other = 0;
-		pause_100us();
-	}
-	mine = other == 0;
+	/* One relocation at a time; a handler on the relocating thread (or
+	 * the dup2 that holds the lock) does not wait for itself, nor does
+	 * anyone wait for a relocator that never comes back (~2 s). */
+	mine = take_relocator();
 	r = relocate_locked();
 	if (mine)
 		atomic_store(&relocator, 0);
@@ -617,6 +669,8 @@ void audit_sink_stats(struct audit_sink_stats *out)
 void audit_sink_unwind_to(uintptr_t target_sp)
 {
 	audit_sinkmap_unwind_to(target_sp);
+	if (hold_sp && hold_sp < target_sp)
+		audit_sink_release(true);
 	while (my_writes > 0) {
 		if (write_sp[nest_top()] >= target_sp)
 			return;
@@ -632,6 +686,7 @@ void audit_sink_after_fork(void)
 	atomic_store(&inflight[0], my_slot_writes[0]);
 	atomic_store(&inflight[1], my_slot_writes[1]);
 	atomic_store(&relocator, 0);
+	hold_sp = 0;
 	audit_sink_reset_stats();
 }
 

@@ -91,6 +91,10 @@ bool audit_sink_claims(int fd);
  * it is about to dup2() onto, replacing our old copy).  Waits for writes in
  * flight on the old one (other threads' only).  Returns 0 or -errno. */
 int audit_sink_relocate(int (*real_close)(int));
+/* Around a dup2()/dup3()/close() of fd: no relocation may pick fd until the
+ * release (true when this call took the lock; sp: the caller's frame). */
+bool audit_sink_hold(int fd, uintptr_t sp);
+void audit_sink_release(bool held);
 
 /* Writes one whole line, or counts it as dropped.  Returns true on success. */
 bool audit_sink_write(const char *line, size_t len);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
@@ -17,13 +18,29 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+static void release_on_cancel(void *held)
+{
+	audit_sink_release(*(bool *)held);
+}
+
+#define FRAME() ((uintptr_t)__builtin_frame_address(0))
+
 EXPORT int close(int fd)
 {
+	bool held = audit_sink_hold(fd, FRAME());
+	int r;
+
 	if (audit_sink_claims(fd)) {
+		audit_sink_release(held);
 		errno = EBADF;
 		return -1;
 	}
-	return REAL(close)(fd);
+	/* close() is a cancellation point: a cancel in it lets the lock go */
+	pthread_cleanup_push(release_on_cancel, &held);
+	r = REAL(close)(fd);
+	pthread_cleanup_pop(0);
+	audit_sink_release(held);   /* leaves errno alone */
+	return r;
 }
 
 /* The program wants `newfd`: give it up first. */
@@ -49,28 +66,52 @@ static int make_room(int newfd)
 
 EXPORT int dup2(int oldfd, int newfd)
 {
+	bool held;
+	int r;
+
 	if (audit_sink_claims(oldfd)) {
 		errno = EBADF;
 		return -1;
 	}
+	held = audit_sink_hold(newfd, FRAME());
 	make_room(newfd);
-	return REAL(dup2)(oldfd, newfd);
+	r = REAL(dup2)(oldfd, newfd);
+	audit_sink_release(held);
+	return r;
 }
 
 EXPORT int dup3(int oldfd, int newfd, int flags)
 {
+	bool held;
+	int r;
+
 	if (oldfd == newfd)
 		return REAL(dup3)(oldfd, newfd, flags);   /* EINVAL, nothing done */
 	if (audit_sink_claims(oldfd)) {
 		errno = EBADF;
 		return -1;
 	}
+	held = audit_sink_hold(newfd, FRAME());
 	make_room(newfd);
-	return REAL(dup3)(oldfd, newfd, flags);
+	r = REAL(dup3)(oldfd, newfd, flags);
+	audit_sink_release(held);
+	return r;
 }
 
 /* Closes [first, last] but the log's descriptor, in at most two calls. */
+static int close_range_held(unsigned first, unsigned last, int flags);
+
 EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	/* no relocation may move the log into the range meanwhile */
+	bool held = audit_sink_hold(last > INT_MAX ? INT_MAX : (int)last, FRAME());
+	int r = close_range_held(first, last, flags);
+
+	audit_sink_release(held);
+	return r;
+}
+
+static int close_range_held(unsigned first, unsigned last, int flags)
 {
 	int fd = audit_sink_fd(), r = 0;
 
@@ -105,16 +146,18 @@ static void close_span(unsigned lo, unsigned hi)
  * so it needs its own wrapper. */
 EXPORT void closefrom(int lowfd)
 {
+	bool held = audit_sink_hold(INT_MAX, FRAME());
 	int fd = audit_sink_fd();
 	unsigned lo = lowfd < 0 ? 0 : (unsigned)lowfd;
 
-	if (fd < 0 || (unsigned)fd < lo) {
+	if (fd < 0 || (unsigned)fd < lo)
 		REAL(closefrom)(lowfd);
-		return;
+	else {
+		if ((unsigned)fd > lo)
+			close_span(lo, (unsigned)fd - 1);
+		close_span((unsigned)fd + 1, UINT_MAX);
 	}
-	if ((unsigned)fd > lo)
-		close_span(lo, (unsigned)fd - 1);
-	close_span((unsigned)fd + 1, UINT_MAX);
+	audit_sink_release(held);
 }
 
 /* --- glibc's syscall() -------------------------------------------------------

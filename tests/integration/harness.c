@@ -385,6 +385,28 @@ static int is_valgrind_line(const char *p)
 	return p[0] == p[-1] ? 0 : (p[0] == '=' || p[0] == '-') && p[1] == p[0];
 }
 
+int it_sigaudit_check(const char *dir, char **output)
+{
+	char cmd[2048], *buf = NULL;
+	size_t len = 0;
+	FILE *p, *mem = open_memstream(&buf, &len);
+	int st, c;
+
+	snprintf(cmd, sizeof cmd, "'%s/sigaudit' check %s/log.*.jsonl 2>&1",
+		 getenv("SIGSHIM_TOOLS"), dir);
+	p = popen(cmd, "r");
+	it_assert(p != NULL && mem != NULL);
+	while ((c = fgetc(p)) != EOF)
+		fputc(c, mem);
+	st = pclose(p);
+	fclose(mem);
+	if (output)
+		*output = buf;
+	else
+		free(buf);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 int it_under_valgrind(void)
 {
 	return getenv("SIGSHIM_UNDER_VALGRIND") != NULL;

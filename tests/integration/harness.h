@@ -157,5 +157,9 @@ void it_same_as_native(const char *helper, const char *name, const char *const *
 
 /* True under the valgrind test setup (meson test --setup valgrind). */
 int it_under_valgrind(void);
+/* `sigaudit check` (the built tool) on every log.*.jsonl of dir: its exit
+ * status (-1 when it did not exit), its stdout and stderr together in
+ * *output (malloc'd; may be NULL). */
+int it_sigaudit_check(const char *dir, char **output);
 
 #endif

@@ -43,6 +43,32 @@ IT_END
  * another thread relocates or writes): it slept in nanosleep() */
 SAME_AS_NATIVE(relocation_wait_adds_no_cancellation_point, "cancel-pending-dup2-storm")
 
+/* 5. several threads dup2() onto and close the numbers the log moves
+ * between: the log must never be one of the numbers a dup2 replaces (a
+ * relocation that picked the number another thread was about to dup2 onto
+ * lost the log), and its check must pass */
+IT_TEST(dup2_storm_keeps_the_log)
+{
+	for (int v = 0; variants[v]; v++) {
+		struct it_run r;
+		char *out;
+		int st;
+
+		memset(&r, 0, sizeof r);
+		r.helper = "edge-cases";
+		r.args[0] = "cancel-pending-dup2-storm";
+		r.shim = 1;
+		r.raw_options = variants[v];
+		it_run(&r);
+		it_assert_msg(strstr(r.err, "sigshim:") == NULL, "%s: %s", variants[v], r.err);
+		st = it_sigaudit_check(r.dir, &out);
+		it_assert_msg(st == 0, "%s: sigaudit check exited %d:\n%.1500s", variants[v], st, out);
+		free(out);
+		it_run_free(&r);
+	}
+}
+IT_END
+
 /* 1. a handler that jumps out of a logged call leaves no writer counted */
 SAME_AS_NATIVE(jump_out_of_logged_call_then_dup2, "jump-out-of-logged-call")
 
@@ -548,6 +574,7 @@ int main(void)
 	tcase_add_test(tc, logging_adds_no_cancellation_point);
 	tcase_add_test(tc, mmap_growth_adds_no_cancellation_point);
 	tcase_add_test(tc, relocation_wait_adds_no_cancellation_point);
+	tcase_add_test(tc, dup2_storm_keeps_the_log);
 	tcase_add_test(tc, jump_out_of_logged_call_then_dup2);
 	tcase_add_test(tc, fork_window_deliveries_are_the_childs);
 	tcase_add_test(tc, fork_child_has_no_violations);

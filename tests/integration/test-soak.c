@@ -55,17 +55,11 @@ static int soak_against_native(const char *ms, const char *what, const char *con
 		if (fscanf(p, "%d", &got) == 1)
 			abandoned += got;
 		pclose(p);
-		snprintf(cmd, sizeof cmd, "%s/sigaudit check %s/log.*.jsonl >%s/check.out 2>&1",
-			 getenv("SIGSHIM_TOOLS"), r.dir, r.dir);
-		st = system(cmd);
-		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-			char show[1200];
+		char *out;
 
-			snprintf(show, sizeof show, "tail -5 %s/check.out >&2", r.dir);
-			(void)!system(show);
-		}
-		it_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: sigaudit check: %s", opts[v],
-			      it_status_str(st));
+		st = it_sigaudit_check(r.dir, &out);
+		it_assert_msg(st == 0, "%s: sigaudit check: exited %d\n%.1500s", opts[v], st, out);
+		free(out);
 		it_run_free(&r);
 	}
 	it_run_free(&n);

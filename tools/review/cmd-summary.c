@@ -144,7 +144,11 @@ static void print_header(const struct tool_proc *p, const struct tool_logset *ls
 		printf(" parent %lld%s", p->ppid,
 		       p->start && json_is_true(json_object_get(p->start, "forked")) ?
 		       " (forked)" : "");
-	printf("\n  from: %s\n", p->files);
+	{
+		char files[1024];
+
+		printf("\n  from: %s\n", tool_proc_files(p, files, sizeof files));
+	}
 	printf("  events: %zu, seq %lld..%lld, %.6fs from +%.6fs\n", p->n,
 	       p->n ? tool_pev(p, 0)->seq : 0, p->n ? tool_pev(p, p->n - 1)->seq : 0,
 	       tool_ns_diff_s(p->t_last, p->t_first), tool_ns_diff_s(p->t_first, ls->t0));
@@ -166,7 +170,7 @@ static void print_threads(const struct tool_proc *p)
 	for (size_t i = 0; i < p->n; i++) {
 		size_t t;
 
-		if (tool_index_get(&p->thr_by_tid, tool_pev(p, i)->tid, &t))
+		if (tool_proc_thread(p, tool_pev(p, i)->tid, &t))
 			tool_counter_add(&c[t], tool_ename(tool_pev(p, i)), 1);
 	}
 	printf("  threads:\n");

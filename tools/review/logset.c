@@ -82,6 +82,7 @@ static void free_proc(struct tool_proc *p)
 	}
 	free(p->mods);
 	free(p->threads);
+	free(p->file_ix);
 	tool_index_free(&p->thr_by_tid);
 	tool_index_free(&p->thr_by_id);
 	free(p);
@@ -159,7 +160,7 @@ void tool_index_put(struct tool_index *ix, long long key, size_t val)
 	if (2 * (ix->n + 1) > ix->cap) {
 		struct tool_index old = *ix;
 
-		ix->cap = old.cap ? old.cap * 2 : 64;
+		ix->cap = old.cap ? old.cap * 2 : 8;
 		ix->n = 0;
 		ix->keys = malloc(ix->cap * sizeof *ix->keys);
 		ix->vals = malloc(ix->cap * sizeof *ix->vals);
@@ -186,7 +187,7 @@ static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return arr;
-	*cap = *cap ? *cap * 2 : 64;
+	*cap = *cap ? *cap * 2 : 4;     /* small: 100k processes have one thread each */
 	if (*cap < need)
 		*cap = need;
 	arr = realloc(arr, *cap * elem);
@@ -711,15 +712,10 @@ int tool_logset_add_arg(struct tool_logset *ls, const char *arg)
 static struct tool_proc *find_or_add_proc(struct tool_logset *ls, long long pid)
 {
 	struct tool_proc *p;
-	size_t cap = ls->nprocs, at;
+	size_t at;
 
 	if (tool_index_get(&ls->proc_by_pid, pid, &at))
 		return (struct tool_proc *)at;
-	/* procs grows by doubling: cap must say what is allocated */
-	for (cap = 64; cap < ls->nprocs; cap *= 2)
-		;
-	if (ls->nprocs == 0)
-		cap = 0;
 	p = calloc(1, sizeof *p);
 	if (!p)
 		abort();
@@ -727,20 +723,34 @@ static struct tool_proc *find_or_add_proc(struct tool_logset *ls, long long pid)
 	p->ppid = -1;
 	p->t_first = INT64_MAX;
 	p->t_last = INT64_MIN;
-	ls->procs = grow(ls->procs, &cap, ls->nprocs + 1, sizeof *ls->procs);
+	ls->procs = grow(ls->procs, &ls->proccap, ls->nprocs + 1, sizeof *ls->procs);
 	ls->procs[ls->nprocs++] = p;
 	tool_index_put(&ls->proc_by_pid, pid, (size_t)p);
 	return p;
 }
 
-static void add_file_name(struct tool_proc *p, const char *file)
+/* The files a process came from, by index: the last one is checked
+ * first (events come file by file), the names are joined when printed. */
+static void add_file(struct tool_proc *p, uint32_t file)
 {
-	size_t len = strlen(p->files);
-
-	if (strstr(p->files, file))
+	if (p->nfiles && p->file_ix[p->nfiles - 1] == file)
 		return;
-	snprintf(p->files + len, sizeof p->files - len, "%s%s",
-		 len ? ", " : "", file);
+	for (size_t i = 0; i < p->nfiles; i++)
+		if (p->file_ix[i] == file)
+			return;
+	p->file_ix = grow(p->file_ix, &p->filecap, p->nfiles + 1, sizeof *p->file_ix);
+	p->file_ix[p->nfiles++] = file;
+}
+
+const char *tool_proc_files(const struct tool_proc *p, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->nfiles && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "",
+				       set.files[p->file_ix[i]].name);
+	return buf;
 }
 
 static void add_module(struct tool_proc *p, json_t *ev)
@@ -781,15 +791,61 @@ static void note_lifecycle(struct tool_proc *p, struct tool_event *e, const stru
 	}
 }
 
+/* Most processes have a few threads: those are searched, and the indices
+ * exist only past SMALL_THREADS (100k processes of one thread each paid
+ * two hash tables apiece). */
+#define SMALL_THREADS 8
+
+bool tool_proc_thread(const struct tool_proc *p, long long tid, size_t *at)
+{
+	if (p->thr_by_tid.cap)
+		return tool_index_get(&p->thr_by_tid, tid, at);
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].tid == tid) {
+			*at = i;
+			return true;
+		}
+	return false;
+}
+
+/* The first thread (lowest index) that has this thread_id. */
+static bool thread_by_id(const struct tool_proc *p, long long id, size_t *at)
+{
+	if (p->thr_by_tid.cap)
+		return tool_index_get(&p->thr_by_id, id, at);
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].thread_id == id) {
+			*at = i;
+			return true;
+		}
+	return false;
+}
+
+static void index_thread_id(struct tool_proc *p, size_t i)
+{
+	size_t at;
+	long long id = p->threads[i].thread_id;
+
+	if (id && (!tool_index_get(&p->thr_by_id, id, &at) || at > i))
+		tool_index_put(&p->thr_by_id, id, i);
+}
+
 static struct tool_thread *get_thread(struct tool_proc *p, long long tid)
 {
 	size_t at;
 
-	if (tool_index_get(&p->thr_by_tid, tid, &at))
+	if (tool_proc_thread(p, tid, &at))
 		return &p->threads[at];
 	p->threads = grow(p->threads, &p->thrcap, p->nthreads + 1, sizeof *p->threads);
 	p->threads[p->nthreads] = (struct tool_thread){.tid = tid};
-	tool_index_put(&p->thr_by_tid, tid, p->nthreads);
+	if (p->thr_by_tid.cap) {
+		tool_index_put(&p->thr_by_tid, tid, p->nthreads);
+	} else if (p->nthreads + 1 > SMALL_THREADS) {   /* from now on, indexed */
+		for (size_t i = 0; i <= p->nthreads; i++) {
+			tool_index_put(&p->thr_by_tid, p->threads[i].tid, i);
+			index_thread_id(p, i);
+		}
+	}
 	return &p->threads[p->nthreads++];
 }
 
@@ -797,11 +853,9 @@ static struct tool_thread *get_thread(struct tool_proc *p, long long tid)
  * the list search did). */
 static void set_thread_id(struct tool_proc *p, struct tool_thread *t, long long id)
 {
-	size_t at;
-
 	t->thread_id = id;
-	if (!tool_index_get(&p->thr_by_id, id, &at) || at > (size_t)(t - p->threads))
-		tool_index_put(&p->thr_by_id, id, (size_t)(t - p->threads));
+	if (p->thr_by_tid.cap)
+		index_thread_id(p, (size_t)(t - p->threads));
 }
 
 /* thread_id names the recording thread except where it names a target
@@ -839,7 +893,7 @@ static void add_to_proc(struct tool_logset *ls, struct tool_event *e, const stru
 		p->t_first = e->ts;
 	if (e->ts > p->t_last)
 		p->t_last = e->ts;
-	add_file_name(p, tool_event_file(e));
+	add_file(p, e->file);
 	note_lifecycle(p, e, r);
 	learn_thread(p, e, r);
 }
@@ -989,7 +1043,7 @@ long long tool_proc_tid_of(const struct tool_proc *p, long long thread_id)
 				return p->threads[i].tid;
 		return -1;
 	}
-	return p && tool_index_get(&p->thr_by_id, thread_id, &at) ? p->threads[at].tid : -1;
+	return p && thread_by_id(p, thread_id, &at) ? p->threads[at].tid : -1;
 }
 
 const char *tool_thread_label(const struct tool_proc *p, long long tid,
@@ -998,7 +1052,7 @@ const char *tool_thread_label(const struct tool_proc *p, long long tid,
 	long long id = 0;
 	size_t at;
 
-	if (tool_index_get(&p->thr_by_tid, tid, &at))
+	if (tool_proc_thread(p, tid, &at))
 		id = p->threads[at].thread_id;
 	if (id)
 		snprintf(buf, len, "tid %lld%s (thread_id %lld)", tid,

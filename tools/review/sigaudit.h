@@ -130,7 +130,8 @@ struct tool_proc {
 	struct tool_thread *threads;    /* every tid seen, in order of appearance */
 	size_t nthreads, thrcap;
 	struct tool_index thr_by_tid, thr_by_id;   /* indices into threads */
-	char files[256];        /* comma-separated names of the files it came from */
+	uint32_t *file_ix;      /* the files it came from (indices), in reading order */
+	size_t nfiles, filecap;
 	int images;             /* sigshim.start lines read (add_to_proc) */
 };
 
@@ -141,7 +142,7 @@ struct tool_logset {
 	char *evidence;         /* tool_evidence_check's findings, one per line */
 	long missing;           /* how many */
 	struct tool_proc **procs;   /* ordered by first timestamp */
-	size_t nprocs;
+	size_t nprocs, proccap;
 	struct tool_index proc_by_pid;  /* pid -> struct tool_proc * */
 	char **files;
 	size_t nfiles;
@@ -162,6 +163,10 @@ int tool_logset_add_arg(struct tool_logset *ls, const char *arg);
 /* Group events per process; call once after the last add. */
 void tool_logset_finish(struct tool_logset *ls);
 const struct tool_proc *tool_logset_proc(const struct tool_logset *ls, long long pid);
+/* The index of a thread in p->threads. */
+bool tool_proc_thread(const struct tool_proc *p, long long tid, size_t *at);
+/* "a.jsonl, b.jsonl": the files a process came from. */
+const char *tool_proc_files(const struct tool_proc *p, char *buf, size_t len);
 /* The kernel tid of a pthread_t in this process, or -1 when no event told. */
 long long tool_proc_tid_of(const struct tool_proc *p, long long thread_id);
 /* "tid 4243" plus "(main)" and the pthread_t when known. */

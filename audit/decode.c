@@ -115,12 +115,6 @@ const char *audit_si_code_name(int sig, int code)
 	}
 }
 
-static int is_fault_signal(int sig)
-{
-	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
-	       sig == SIGFPE || sig == SIGTRAP;
-}
-
 unsigned audit_si_fields(int sig, int code)
 {
 	switch (code) {
@@ -137,7 +131,7 @@ unsigned audit_si_fields(int sig, int code)
 	}
 	if (code > 0 && code != SI_KERNEL && sig == SIGCHLD)
 		return AUDIT_SI_SENDER | AUDIT_SI_STATUS;
-	if (code > 0 && code != SI_KERNEL && is_fault_signal(sig))
+	if (code > 0 && code != SI_KERNEL && audit_sig_is_fault(sig))
 		return AUDIT_SI_ADDR;
 	return 0;
 }

@@ -10,8 +10,18 @@
 
 #include "jsonw.h"
 
-/* Highest signal number the kernel knows on this ABI (64 on x86_64). */
-#define AUDIT_SIGMAX 64
+/* Highest signal number the kernel knows on this ABI (64 on x86_64): the
+ * one source of the number; shim.h's SHIM_NSIG (array size) derives from it. */
+#define AUDIT_SIGMAX (_NSIG - 1)
+
+/* The signals a faulting instruction raises (SIGSYS: seccomp's, at the
+ * system call): with a kernel si_code they are synchronous, run where
+ * received, and carry a fault address.  The one list. */
+static inline bool audit_sig_is_fault(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+	       sig == SIGTRAP || sig == SIGSYS;
+}
 
 /* "SIGUSR1", "SIGRTMIN+3", "SIG32"; "?" for a number that names no signal.
  * `buf` needs 16 bytes; the result may point into it. */

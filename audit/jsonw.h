@@ -9,6 +9,10 @@
 #define SIGSHIM_JSONW_H
 
 #include <stddef.h>
+
+/* The longest event line (with its newline): call events are built in a
+ * buffer this size, and anything longer is cut and says "truncated". */
+#define AUDIT_LINE_MAX 4096
 #include <stdint.h>
 #include <stdbool.h>
 

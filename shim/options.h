@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "backtrace.h"
+
 enum shim_mode { SHIM_MODE_AUDIT, SHIM_MODE_ENFORCE };
 enum shim_policy { SHIM_POLICY_DENY, SHIM_POLICY_REPORT, SHIM_POLICY_ALLOW };
 enum shim_report { SHIM_REPORT_STDERR, SHIM_REPORT_OFF };
@@ -28,7 +30,7 @@ struct shim_options {
 	bool main_first_installer;     /* main_thread=first-installer */
 };
 
-#define SHIM_BACKTRACE_MAX 64
+#define SHIM_BACKTRACE_MAX AUDIT_BT_MAX   /* backtrace=N's ceiling: what a line holds */
 
 void shim_options_default(struct shim_options *o);
 

@@ -11,11 +11,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "backtrace.h"
+#include "decode.h"
 #include "jsonw.h"
 #include "options.h"
 #include "sink.h"
 
-#define SHIM_NSIG 65   /* kernel signals are 1..64 on x86_64 */
+#define SHIM_NSIG (AUDIT_SIGMAX + 1)   /* arrays indexed by signal: 1..64 on x86_64 */
 
 typedef void (*shim_handler_t)(int);
 
@@ -190,9 +192,9 @@ void shim_handler_unwind_to(uintptr_t target_sp);
 struct shim_ev {
 	struct jw w;
 	unsigned long long seq;
-	uintptr_t bt[64];
+	uintptr_t bt[AUDIT_BT_MAX];
 	int nbt;
-	char buf[4096];
+	char buf[AUDIT_LINE_MAX];
 };
 
 /* Captures the call-site backtrace (when enabled and not in a handler).  To

@@ -249,10 +249,7 @@ static void call_handler(int sig, uintptr_t h, unsigned long fl, siginfo_t *si, 
  * send. */
 static bool synchronous_fault(int sig, const siginfo_t *si)
 {
-	bool fault_sig = sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
-			 sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
-
-	return fault_sig && si->si_code > 0;
+	return audit_sig_is_fault(sig) && si->si_code > 0;
 }
 
 /* abort() and a failed assert() raise SIGABRT at the calling thread

@@ -49,6 +49,9 @@ START_TEST(si_fields)
 	ASSERT_UINT_EQ(audit_si_fields(SIGRTMIN, SI_QUEUE), AUDIT_SI_SENDER | AUDIT_SI_VALUE);
 	ASSERT_UINT_EQ(audit_si_fields(SIGALRM, SI_TIMER), AUDIT_SI_VALUE);
 	ASSERT_UINT_EQ(audit_si_fields(SIGSEGV, SEGV_MAPERR), AUDIT_SI_ADDR);
+	/* seccomp's SIGSYS is a fault too (one list with the trampoline's) */
+	ASSERT_UINT_EQ(audit_si_fields(SIGSYS, 1 /* SYS_SECCOMP */), AUDIT_SI_ADDR);
+	ck_assert(audit_sig_is_fault(SIGSYS) && !audit_sig_is_fault(SIGABRT));
 	ASSERT_UINT_EQ(audit_si_fields(SIGSEGV, SI_USER), AUDIT_SI_SENDER);
 	ASSERT_UINT_EQ(audit_si_fields(SIGCHLD, CLD_EXITED), AUDIT_SI_SENDER | AUDIT_SI_STATUS);
 	ASSERT_UINT_EQ(audit_si_fields(SIGSEGV, SI_KERNEL), 0);

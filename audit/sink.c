@@ -495,12 +495,11 @@ void audit_sink_release(bool held)
 	}
 }
 
-int audit_sink_relocate(int (*real_close)(int))
+int audit_sink_relocate(void)
 {
 	int r;
 	bool mine;
 
-	(void)real_close;
 	if (atomic_load(&log_fd) < 0)
 		return 0;
 	/* One relocation at a time; a handler on the relocating thread (or

@@ -90,7 +90,7 @@ bool audit_sink_claims(int fd);
 /* Moves the log to another descriptor so the program can have `fd` (which
  * it is about to dup2() onto, replacing our old copy).  Waits for writes in
  * flight on the old one (other threads' only).  Returns 0 or -errno. */
-int audit_sink_relocate(int (*real_close)(int));
+int audit_sink_relocate(void);
 /* Around a dup2()/dup3()/close() of fd: no relocation may pick fd until the
  * release (true when this call took the lock; sp: the caller's frame). */
 bool audit_sink_hold(int fd, uintptr_t sp);

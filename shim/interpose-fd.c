@@ -43,14 +43,12 @@ EXPORT int close(int fd)
 	return r;
 }
 
-/* The program wants `newfd`: give it up first. */
-static int make_room(int newfd)
+/* The program wants `newfd`: give it up first (errno kept). */
+static void make_room(int newfd)
 {
-	int err = errno;
+	int err = errno, r;
 
-	int r;
-
-	if (audit_sink_claims(newfd) && (r = audit_sink_relocate(REAL(close))) < 0) {
+	if (audit_sink_claims(newfd) && (r = audit_sink_relocate()) < 0) {
 		/* No descriptor left to move to: the log is lost, the
 		 * program must still get its descriptor.  Said now, and every
 		 * later event is counted for the exit line. */
@@ -61,7 +59,6 @@ static int make_room(int newfd)
 		audit_sink_lose(-r, REAL(close));
 	}
 	errno = err;
-	return 0;
 }
 
 EXPORT int dup2(int oldfd, int newfd)

@@ -168,7 +168,7 @@ START_TEST(relocate_keeps_file)
 	snprintf(path, sizeof path, "%s/r.jsonl", tmpdir());
 	ASSERT_INT_EQ(audit_sink_open(path, got, sizeof got), 0);
 	old = audit_sink_fd();
-	ASSERT_INT_EQ(audit_sink_relocate(close), 0);
+	ASSERT_INT_EQ(audit_sink_relocate(), 0);
 	ASSERT_TRUE(audit_sink_fd() != old);
 	ASSERT_FALSE(audit_sink_claims(old));
 	/* The old number is left for the program's dup2() to replace (closing

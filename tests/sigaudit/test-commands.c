@@ -425,6 +425,44 @@ START_TEST(usage_errors)
 }
 END_TEST
 
+/* One convention for every command: --help on stdout, exit 0; a bad
+ * option or value on stderr, exit 2; no log named, exit 2 with a message. */
+START_TEST(every_command_help_bad_option_no_log)
+{
+	static char *const cmds[] = {"summary", "list", "check", "timeline"};
+	struct sa_run r;
+
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		RUN(&r, cmds[i], "--help");
+		sa_assert_status(&r, 0);
+		sa_assert_contains(r.out, "usage: sigaudit ");
+		ck_assert_msg(r.err[0] == '\0', "%s --help wrote on stderr: %s", cmds[i], r.err);
+		sa_run_free(&r);
+		RUN(&r, cmds[i], "--no-such-option", "x.jsonl");
+		sa_assert_status(&r, 2);
+		sa_assert_contains(r.err, "usage: sigaudit ");
+		ck_assert_msg(r.out[0] == '\0', "%s: usage on stdout", cmds[i]);
+		sa_run_free(&r);
+		if (strcmp(cmds[i], "timeline") == 0)
+			RUN(&r, cmds[i], "-o", "/dev/null");
+		else
+			RUN(&r, cmds[i]);
+		sa_assert_status(&r, 2);
+		sa_assert_contains(r.err, "no log given");
+		sa_run_free(&r);
+	}
+	/* numbers are numbers */
+	RUN(&r, "timeline", "--max-events", "abc", "-o", "/dev/null", "x.jsonl");
+	sa_assert_status(&r, 2);
+	sa_assert_contains(r.err, "bad value for --max-events: abc");
+	sa_run_free(&r);
+	RUN(&r, "summary", "--top", "0", "x.jsonl");
+	sa_assert_status(&r, 2);
+	sa_assert_contains(r.err, "bad value for --top: 0");
+	sa_run_free(&r);
+}
+END_TEST
+
 /* Item 9: an exec chain (each sigshim.start begins a new image at seq 1)
  * is not "seq repeated"; a process that ended with _exit (its
  * sigshim.exit says "how":"_exit") did not end abnormally. */
@@ -770,6 +808,7 @@ int main(void)
 	tcase_add_test(tc, check_clean_and_violations);
 	tcase_add_test(tc, check_suppressions);
 	tcase_add_test(tc, usage_errors);
+	tcase_add_test(tc, every_command_help_bad_option_no_log);
 	tcase_add_test(tc, sarif_validates);
 	tcase_add_test(tc, sarif_with_symbols_validates);
 	tcase_add_test(tc, junit_wellformed);

@@ -618,7 +618,11 @@ int tool_cmd_summary(int argc, char **argv)
 		else if (opt == 't' && (top = strtol(optarg, &end, 10)) > 0 && !*end && top < 1000000)
 			;
 		else {
-			fprintf(stderr, "usage: sigaudit summary [--short | --full] [--top N] "
+			/* --help on stdout, exit 0; a bad option on stderr, exit 2 */
+			if (opt == 't')
+				fprintf(stderr, "sigaudit: summary: bad value for --top: %s\n", optarg);
+			fprintf(opt == 'h' ? stdout : stderr,
+				"usage: sigaudit summary [--short | --full] [--top N] "
 				"[--debug-dir DIR] LOG...\n"
 				"  more than %d processes: the short form (totals, top N), unless --full\n",
 				SHORT_ABOVE);

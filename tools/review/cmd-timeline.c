@@ -5,6 +5,7 @@
  * counted in time buckets per lane instead. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +29,35 @@ static int usage(int rc)
 	return rc;
 }
 
+/* A whole decimal number in [lo, hi], or false ("abc" is not 0). */
+static bool number(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return *s && !*end && !errno && *out >= lo && *out <= hi;
+}
+
 static int parse_opts(int argc, char **argv, struct tool_tl *tl, const char **out)
 {
+	long n;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "o:m:w:h", tl_opts, NULL)) != -1) {
 		if (opt == 'o')
 			*out = optarg;
-		else if (opt == 'm' && atoi(optarg) >= 0)
-			tl->max_marks = (size_t)atoi(optarg);
-		else if (opt == 'w' && atoi(optarg) >= 200)
-			tl->plot_w = atoi(optarg);
-		else
+		else if (opt == 'm' && number(optarg, 0, 10000000, &n))
+			tl->max_marks = (size_t)n;
+		else if (opt == 'w' && number(optarg, 200, 100000, &n))
+			tl->plot_w = (int)n;
+		else if (opt == 'h')
+			return usage(TOOL_EXIT_OK) + 1;
+		else if (opt == 'm' || opt == 'w') {
+			fprintf(stderr, "sigaudit: timeline: bad value for --%s: %s\n",
+				opt == 'm' ? "max-events" : "width", optarg);
+			return usage(TOOL_EXIT_USAGE) + 1;
+		} else
 			return usage(opt == 'h' ? TOOL_EXIT_OK : TOOL_EXIT_USAGE) + 1;
 	}
 	if (!*out) {

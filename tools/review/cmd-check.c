@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sigaudit.h"
+#include "xalloc.h"
 
 #define MAX_DIRS 16
 #define MAX_FRAMES 64
@@ -83,9 +84,7 @@ static void fill_violation(struct tool_violation *v, struct tool_sym *sym,
 	if (!v->ev)
 		v->ev = json_incref(tool_ev(e));
 	v->rule = tool_event_violation(tool_ev(e));
-	v->frames = calloc(MAX_FRAMES, sizeof *v->frames);
-	if (!v->frames)
-		abort();
+	v->frames = tool_xcalloc(MAX_FRAMES, sizeof *v->frames);
 	v->nframes = tool_event_stack(sym, p, v->ev, v->frames, MAX_FRAMES);
 	for (size_t i = 0; i < v->nframes && !v->top; i++)
 		if (v->frames[i].file)
@@ -107,9 +106,7 @@ static void collect(struct tool_report *r, struct tool_sym *sym,
 				continue;
 			if (r->n == cap) {
 				cap = cap ? cap * 2 : 16;
-				r->v = realloc(r->v, cap * sizeof *r->v);
-				if (!r->v)
-					abort();
+				r->v = tool_xrealloc(r->v, cap * sizeof *r->v);
 			}
 			memset(&r->v[r->n], 0, sizeof r->v[r->n]);
 			fill_violation(&r->v[r->n], sym, supp, ls->procs[p], e);

@@ -8,6 +8,7 @@
 
 #include "counter.h"
 #include "sigaudit.h"
+#include "xalloc.h"
 
 #define MAX_DIRS 16
 
@@ -163,10 +164,7 @@ static void print_threads(const struct tool_proc *p)
 	char label[128];
 
 	/* one pass over the events, not one per thread */
-	struct tool_counter *c = calloc(p->nthreads ? p->nthreads : 1, sizeof *c);
-
-	if (!c)
-		abort();
+	struct tool_counter *c = tool_xcalloc(p->nthreads ? p->nthreads : 1, sizeof *c);
 	for (size_t i = 0; i < p->n; i++) {
 		size_t t;
 
@@ -511,12 +509,10 @@ static int by_thread_events(const void *a, const void *b)
 
 static void print_top_threads(const struct tool_logset *ls, size_t top)
 {
-	struct thread_rank *t = calloc(top + 1, sizeof *t);
+	struct thread_rank *t = tool_xcalloc(top + 1, sizeof *t);
 	size_t n = 0;
 	char label[128];
 
-	if (!t)
-		abort();
 	/* a bounded insertion: top is small, threads may be millions */
 	for (size_t i = 0; i < ls->nprocs; i++)
 		for (size_t j = 0; j < ls->procs[i]->nthreads; j++) {
@@ -542,13 +538,11 @@ static void print_top_threads(const struct tool_logset *ls, size_t top)
 
 static void print_short(struct summary_ctx *c, const struct tool_logset *ls, size_t top)
 {
-	struct proc_stat *st = calloc(ls->nprocs + 1, sizeof *st);
+	struct proc_stat *st = tool_xcalloc(ls->nprocs + 1, sizeof *st);
 	long sig[72][NCOL] = {{0}};
 	size_t threads = 0, shown = 0, exited = 0, underscore = 0;
 	char name[32];
 
-	if (!st)
-		abort();
 	for (size_t i = 0; i < ls->nprocs; i++) {
 		const char *how;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "counter.h"
+#include "xalloc.h"
 
 static size_t str_hash(const char *k)
 {
@@ -21,9 +22,7 @@ static void rehash(struct tool_counter *c)
 {
 	free(c->slots);
 	c->nslots = c->nslots ? c->nslots * 2 : 8;
-	c->slots = calloc(c->nslots, sizeof *c->slots);
-	if (!c->slots)
-		abort();
+	c->slots = tool_xcalloc(c->nslots, sizeof *c->slots);
 	for (size_t i = 0; i < c->n; i++) {
 		size_t j = str_hash(c->keys[i]) & (c->nslots - 1);
 
@@ -46,14 +45,10 @@ void tool_counter_add(struct tool_counter *c, const char *key, long n)
 		}
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 16;
-		c->keys = realloc(c->keys, c->cap * sizeof *c->keys);
-		c->counts = realloc(c->counts, c->cap * sizeof *c->counts);
-		if (!c->keys || !c->counts)
-			abort();
+		c->keys = tool_xrealloc(c->keys, c->cap * sizeof *c->keys);
+		c->counts = tool_xrealloc(c->counts, c->cap * sizeof *c->counts);
 	}
-	c->keys[c->n] = strdup(key);
-	if (!c->keys[c->n])
-		abort();
+	c->keys[c->n] = tool_xstrdup(key);
 	c->counts[c->n++] = n;
 	c->slots[j] = c->n;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "sigaudit.h"
+#include "xalloc.h"
 
 struct image {
 	int file;               /* index in ls->files, -1 = free slot */
@@ -45,10 +46,9 @@ static struct image *lookup(struct table *t, int file, long long pid);
 
 static void grow(struct table *t)
 {
-	struct table n = { calloc(t->cap ? t->cap * 2 : 256, sizeof *n.slot), t->cap ? t->cap * 2 : 256, 0 };
+	struct table n = { tool_xcalloc(t->cap ? t->cap * 2 : 256, sizeof *n.slot),
+			   t->cap ? t->cap * 2 : 256, 0 };
 
-	if (!n.slot)
-		abort();
 	for (size_t i = 0; i < n.cap; i++)
 		n.slot[i].file = -1;
 	for (size_t i = 0; i < t->cap; i++)
@@ -137,10 +137,7 @@ static void one_event(const struct tool_logset *ls, struct table *t, const struc
 long tool_evidence_check(const struct tool_logset *ls, FILE *out)
 {
 	struct table t = { 0 };
-	long n = 0, *per_file = calloc(ls->nfiles + 1, sizeof *per_file);
-
-	if (!per_file)
-		abort();
+	long n = 0, *per_file = tool_xcalloc(ls->nfiles + 1, sizeof *per_file);
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct tool_event *e = &ls->ev[i];
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "logread.h"
+#include "xalloc.h"
 
 /* A line must be one JSON object with the fields every event carries; any
  * other shape is reported with its position and skipped, so one bad line
@@ -84,10 +85,7 @@ char *tool_logread_arena_strdup(struct logread_arena *a, const char *s, size_t n
 
 	if (a->used + n + 1 > a->cap) {
 		size_t cap = n + 1 + sizeof(char *) > ARENA_CHUNK ? n + 1 + sizeof(char *) : ARENA_CHUNK;
-		char *c = malloc(cap);
-
-		if (!c)
-			abort();
+		char *c = tool_xmalloc(cap);
 		memcpy(c, &a->chunk, sizeof(char *));   /* link the previous chunk */
 		a->chunk = c;
 		a->used = sizeof(char *);
@@ -233,10 +231,9 @@ static int workers_for(FILE *f)
 
 static struct batch *batch_new(const struct reading *r)
 {
-	struct batch *b = calloc(1, sizeof *b);
+	struct batch *b = tool_xcalloc(1, sizeof *b);
 
-	if (!b || !(b->recs = malloc(BATCH_LINES * r->d->rec_size)))
-		abort();
+	b->recs = tool_xmalloc(BATCH_LINES * r->d->rec_size);
 	return b;
 }
 
@@ -255,9 +252,7 @@ static void batch_add(struct batch *b, const char *buf, size_t len, long line,
 
 	if (b->used + len > b->cap) {
 		b->cap = (b->used + len) * 2;
-		b->bytes = realloc(b->bytes, b->cap);
-		if (!b->bytes)
-			abort();
+		b->bytes = tool_xrealloc(b->bytes, b->cap);
 	}
 	if (len)
 		memcpy(b->bytes + b->used, buf, len);

@@ -23,6 +23,7 @@
 
 #include "logread.h"
 #include "sigaudit.h"
+#include "xalloc.h"
 
 #define OFF_BITS 40
 #define LEN_BITS 24
@@ -162,11 +163,9 @@ void tool_index_put(struct tool_index *ix, long long key, size_t val)
 
 		ix->cap = old.cap ? old.cap * 2 : 8;
 		ix->n = 0;
-		ix->keys = malloc(ix->cap * sizeof *ix->keys);
-		ix->vals = malloc(ix->cap * sizeof *ix->vals);
-		ix->used = calloc(ix->cap, 1);
-		if (!ix->keys || !ix->vals || !ix->used)
-			abort();
+		ix->keys = tool_xmalloc(ix->cap * sizeof *ix->keys);
+		ix->vals = tool_xmalloc(ix->cap * sizeof *ix->vals);
+		ix->used = tool_xcalloc(ix->cap, 1);
 		for (size_t i = 0; i < old.cap; i++)
 			if (old.used[i])
 				ix_set(ix, old.keys[i], old.vals[i]);
@@ -190,9 +189,7 @@ static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
 	*cap = *cap ? *cap * 2 : 4;     /* small: 100k processes have one thread each */
 	if (*cap < need)
 		*cap = need;
-	arr = realloc(arr, *cap * elem);
-	if (!arr)
-		abort();
+	arr = tool_xrealloc(arr, *cap * elem);
 	return arr;
 }
 
@@ -301,7 +298,7 @@ static json_t *shape_of_key(const char *k)
 	json_t *r = json_object(), *act = NULL;
 
 	if (!r)
-		abort();
+		tool_oom(sizeof *r);
 	while (*k) {
 		char tag = *k++, type;
 		unsigned long n;
@@ -359,17 +356,13 @@ static uint32_t intern(const char *k, int image)
 			if (set.shapes[id].image == image && strcmp(set.shapes[id].key, k) == 0)
 				return (uint32_t)id;
 	r = shape_of_key(k);
-	key = strdup(k);
-	if (!key)
-		abort();
+	key = tool_xstrdup(k);
 	if (set.nshapes == UINT32_MAX)
-		abort();
+		tool_oom(0);    /* 4G distinct shapes: no index left */
 	if (set.nshapes == set.shapecap) {
 		set.shapecap = set.shapecap ? set.shapecap * 2 : 256;
-		set.shapes = realloc(set.shapes, set.shapecap * sizeof *set.shapes);
-		set.chain = realloc(set.chain, set.shapecap * sizeof *set.chain);
-		if (!set.shapes || !set.chain)
-			abort();
+		set.shapes = tool_xrealloc(set.shapes, set.shapecap * sizeof *set.shapes);
+		set.chain = tool_xrealloc(set.chain, set.shapecap * sizeof *set.chain);
 	}
 	id = set.nshapes++;
 	set.shapes[id] = (struct shape){.ev = r, .image = image, .key = key,
@@ -429,13 +422,11 @@ json_t *tool_event_load(const struct tool_event *e)
 {
 	size_t len = e->where & ((1u << LEN_BITS) - 1);
 	off_t off = (off_t)(e->where >> LEN_BITS);
-	char *buf = malloc(len + 1);
+	char *buf = tool_xmalloc(len + 1);
 	int fd = file_fd(e->file);
 	json_t *ev = NULL;
 	long long seq, pid;
 
-	if (!buf)
-		abort();
 	if (fd >= 0 && pread(fd, buf, len, off) == (ssize_t)len)
 		ev = json_loadb(buf, len, 0, NULL);
 	free(buf);
@@ -498,7 +489,7 @@ static void grow_events(struct tool_logset *ls)
 
 	if (p == MAP_FAILED) {
 		fprintf(stderr, "sigaudit: out of memory for %zu events\n", cap);
-		abort();
+		tool_oom(cap * sizeof *ls->ev);
 	}
 	ls->ev = p;
 	ls->cap = cap;
@@ -621,7 +612,7 @@ static char *copy_stdin(void)
 	int fd;
 
 	if (asprintf(&path, "%s/sigaudit-stdin-XXXXXX", dir && *dir ? dir : "/tmp") < 0)
-		abort();
+		tool_oom(0);
 	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "sigaudit: cannot copy stdin to %s: %s\n", path, strerror(errno));
@@ -645,15 +636,13 @@ static int read_one(struct tool_logset *ls, const char *path)
 {
 	struct logread_stats st = {0};
 	bool is_stdin = strcmp(path, "-") == 0;
-	char *name = strdup(is_stdin ? "<stdin>" : path);
+	char *name = tool_xstrdup(is_stdin ? "<stdin>" : path);
 	struct reader r = {.ls = ls, .st = &st};
 	struct file_meta *f;
 	int rc;
 
-	ls->files = realloc(ls->files, (ls->nfiles + 1) * sizeof *ls->files);
-	set.files = realloc(set.files, (set.nfiles + 1) * sizeof *set.files);
-	if (!ls->files || !set.files || !name)
-		abort();
+	ls->files = tool_xrealloc(ls->files, (ls->nfiles + 1) * sizeof *ls->files);
+	set.files = tool_xrealloc(set.files, (set.nfiles + 1) * sizeof *set.files);
 	ls->files[ls->nfiles++] = name;
 	r.file = (uint32_t)set.nfiles;
 	f = &set.files[set.nfiles++];
@@ -716,9 +705,7 @@ static struct tool_proc *find_or_add_proc(struct tool_logset *ls, long long pid)
 
 	if (tool_index_get(&ls->proc_by_pid, pid, &at))
 		return (struct tool_proc *)at;
-	p = calloc(1, sizeof *p);
-	if (!p)
-		abort();
+	p = tool_xcalloc(1, sizeof *p);
 	p->pid = pid;
 	p->ppid = -1;
 	p->t_first = INT64_MAX;
@@ -763,8 +750,8 @@ static void add_module(struct tool_proc *p, json_t *ev)
 		return;
 	tool_parse_addr(tool_json_str(ev, "start"), &m.start);
 	tool_parse_addr(tool_json_str(ev, "end"), &m.end);
-	m.path = strdup(path);
-	m.build_id = bid ? strdup(bid) : NULL;
+	m.path = tool_xstrdup(path);
+	m.build_id = bid ? tool_xstrdup(bid) : NULL;
 	for (char *c = m.build_id; c && *c; c++)
 		*c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
 	p->mods = grow(p->mods, &p->modcap, p->nmods + 1, sizeof *p->mods);
@@ -973,11 +960,9 @@ static size_t rank_of(const struct tool_logset *ls, const struct tool_event *e)
  * its process's range (a cycle-leader permutation, no second array). */
 static void group_in_place(struct tool_logset *ls)
 {
-	size_t *next = malloc((ls->nprocs + 1) * sizeof *next);
-	size_t *end = malloc((ls->nprocs + 1) * sizeof *end);
+	size_t *next = tool_xmalloc((ls->nprocs + 1) * sizeof *next);
+	size_t *end = tool_xmalloc((ls->nprocs + 1) * sizeof *end);
 
-	if (!next || !end)
-		abort();
 	next[0] = 0;
 	for (size_t r = 0; r < ls->nprocs; r++) {
 		end[r] = next[r + 1] = next[r] + ls->procs[r]->n;
@@ -1005,7 +990,7 @@ void tool_logset_finish(struct tool_logset *ls)
 
 	/* the evidence is read in reading order: before the grouping */
 	if (!out)
-		abort();
+		tool_oom(0);
 	ls->missing = tool_evidence_check(ls, out);
 	ls->t0 = INT64_MAX;
 	for (size_t i = 0; i < ls->n; i++)

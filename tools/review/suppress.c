@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "sigaudit.h"
+#include "xalloc.h"
 
 enum supp_type { S_RULE, S_SIGNAL, S_EVENT, S_FUNCTION, S_MODULE, S_SRC };
 
@@ -84,24 +85,20 @@ static int add_line(struct tool_supp *s, char *line, const char *name, int linen
 			name, lineno, line);
 		return -EINVAL;
 	}
-	s->l = realloc(s->l, (s->n + 1) * sizeof *s->l);
-	if (!s->l)
-		abort();
+	s->l = tool_xrealloc(s->l, (s->n + 1) * sizeof *s->l);
 	s->l[s->n].type = (enum supp_type)type;
-	s->l[s->n].pattern = strdup(pat);
-	s->l[s->n].text = strdup(line);
+	s->l[s->n].pattern = tool_xstrdup(pat);
+	s->l[s->n].text = tool_xstrdup(line);
 	s->n++;
 	return 0;
 }
 
 struct tool_supp *tool_supp_parse(const char *text, const char *name)
 {
-	struct tool_supp *s = calloc(1, sizeof *s);
-	char *copy = strdup(text), *save = NULL, *raw;
+	struct tool_supp *s = tool_xcalloc(1, sizeof *s);
+	char *copy = tool_xstrdup(text), *save = NULL, *raw;
 	int lineno = 0, bad = 0;
 
-	if (!s || !copy)
-		abort();
 	/* strtok_r would merge blank lines and shift the numbers: split by hand. */
 	for (raw = copy; raw; raw = save) {
 		char *nl = strchr(raw, '\n'), *line;
@@ -144,7 +141,7 @@ struct tool_supp *tool_supp_load(const char *path)
 	n = getdelim(&text, &len, '\0', f);
 	if (n < 0) {
 		free(text);
-		text = strdup("");
+		text = tool_xstrdup("");
 	} else if (n > 0 && text[n - 1] == '\0') {
 		/* getdelim stopped at a NUL: the rest would be ignored */
 		fprintf(stderr, "sigaudit: %s: a NUL byte at offset %zd: not a suppressions file\n",

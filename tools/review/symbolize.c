@@ -22,6 +22,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "sigaudit.h"
+#include "xalloc.h"
 
 struct sym_entry {
 	char *path;             /* as logged */
@@ -55,9 +56,7 @@ static char *join_debuginfo_path(char *const *dirs, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		len += strlen(dirs[i]) + 1;
-	p = malloc(len);
-	if (!p)
-		abort();
+	p = tool_xmalloc(len);
 	/* "-": no CRC check; ".debug": next to the file; then the dirs. */
 	strcpy(p, "-:.debug");
 	for (size_t i = 0; i < n; i++)
@@ -68,10 +67,7 @@ static char *join_debuginfo_path(char *const *dirs, size_t n)
 
 struct tool_sym *tool_sym_new(char *const *debug_dirs, size_t ndirs)
 {
-	struct tool_sym *s = calloc(1, sizeof *s);
-
-	if (!s)
-		abort();
+	struct tool_sym *s = tool_xcalloc(1, sizeof *s);
 	elf_version(EV_CURRENT);
 	s->dirs = (char **)debug_dirs;
 	s->ndirs = ndirs;
@@ -165,7 +161,7 @@ static char *scan_dir(const char *dir, const char *bid)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
 		if (file_has_build_id(path, bid))
-			found = strdup(path);
+			found = tool_xstrdup(path);
 	}
 	closedir(dp);
 	return found;
@@ -179,14 +175,14 @@ static char *try_dir(const char *dir, const char *path, const char *bid)
 	if (bid && strlen(bid) > 2) {
 		snprintf(buf, sizeof buf, "%s/.build-id/%.2s/%s.debug", dir, bid, bid + 2);
 		if (file_has_build_id(buf, bid))
-			return strdup(buf);
+			return tool_xstrdup(buf);
 		snprintf(buf, sizeof buf, "%s/.build-id/%.2s/%s", dir, bid, bid + 2);
 		if (file_has_build_id(buf, bid))
-			return strdup(buf);
+			return tool_xstrdup(buf);
 	}
 	snprintf(buf, sizeof buf, "%s/%s", dir, base);
 	if (acceptable(buf, bid))
-		return strdup(buf);
+		return tool_xstrdup(buf);
 	return scan_dir(dir, bid);
 }
 
@@ -195,7 +191,7 @@ static char *find_file(struct tool_sym *s, const char *path, const char *bid)
 	char *found;
 
 	if (acceptable(path, bid))
-		return strdup(path);
+		return tool_xstrdup(path);
 	for (size_t i = 0; i < s->ndirs; i++)
 		if ((found = try_dir(s->dirs[i], path, bid)))
 			return found;
@@ -205,7 +201,7 @@ static char *find_file(struct tool_sym *s, const char *path, const char *bid)
 		snprintf(buf, sizeof buf, "/usr/lib/debug/.build-id/%.2s/%s.debug",
 			 bid, bid + 2);
 		if (file_has_build_id(buf, bid))
-			return strdup(buf);
+			return tool_xstrdup(buf);
 	}
 	return NULL;
 }
@@ -245,11 +241,9 @@ static struct sym_entry *get_entry(struct tool_sym *s, const struct tool_module 
 		    (e->build_id && m->build_id ? strcmp(e->build_id, m->build_id) == 0 :
 		     e->build_id == m->build_id))
 			return e;
-	e = calloc(1, sizeof *e);
-	if (!e)
-		abort();
-	e->path = strdup(m->path);
-	e->build_id = m->build_id ? strdup(m->build_id) : NULL;
+	e = tool_xcalloc(1, sizeof *e);
+	e->path = tool_xstrdup(m->path);
+	e->build_id = m->build_id ? tool_xstrdup(m->build_id) : NULL;
 	open_entry(s, e);
 	e->next = s->cache;
 	s->cache = e;
@@ -277,7 +271,7 @@ static char *full_path(const char *raw, const char *comp_dir)
 		snprintf(joined, sizeof joined, "%s", raw);
 	else
 		snprintf(joined, sizeof joined, "%s/%s", comp_dir, raw);
-	return strdup(realpath(joined, real) ? real : joined);
+	return tool_xstrdup(realpath(joined, real) ? real : joined);
 }
 
 static const char *source_path(struct tool_sym *s, Dwfl_Line *l, const char *raw)
@@ -287,9 +281,7 @@ static const char *source_path(struct tool_sym *s, Dwfl_Line *l, const char *raw
 	for (p = s->paths; p; p = p->next)
 		if (p->raw == raw)
 			return p->full;
-	p = calloc(1, sizeof *p);
-	if (!p)
-		abort();
+	p = tool_xcalloc(1, sizeof *p);
 	p->raw = raw;
 	p->full = full_path(raw, dwfl_line_comp_dir(l));
 	p->next = s->paths;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "timeline.h"
+#include "xalloc.h"
 
 #define MATCH_SLACK_NS 20000000LL      /* 20 ms */
 
@@ -45,9 +46,7 @@ static void layout_lanes(struct tool_tl *tl)
 
 	for (size_t i = 0; i < ls->nprocs; i++)
 		total += ls->procs[i]->nthreads;
-	tl->lanes = calloc(total + 1, sizeof *tl->lanes);
-	if (!tl->lanes)
-		abort();
+	tl->lanes = tool_xcalloc(total + 1, sizeof *tl->lanes);
 	for (size_t i = 0; i < ls->nprocs; i++)
 		add_lanes(tl, ls->procs[i], &y);
 	tl->height = y + 90;    /* legend */
@@ -72,9 +71,7 @@ static void collect_marks(struct tool_tl *tl)
 {
 	const struct tool_logset *ls = tl->ls;
 
-	tl->marks = calloc(ls->n + 1, sizeof *tl->marks);
-	if (!tl->marks)
-		abort();
+	tl->marks = tool_xcalloc(ls->n + 1, sizeof *tl->marks);
 	tl->tmin = INT64_MAX;
 	tl->tmax = INT64_MIN;
 	for (size_t p = 0; p < ls->nprocs; p++)
@@ -131,9 +128,7 @@ static bool delivers(const struct tool_event *r, long long pid, long long tid,
 static void add_arrow(struct tool_tl *tl, const struct tool_event *a,
 		      const struct tool_event *b, bool forward)
 {
-	tl->arrows = realloc(tl->arrows, (tl->narrows + 1) * sizeof *tl->arrows);
-	if (!tl->arrows)
-		abort();
+	tl->arrows = tool_xrealloc(tl->arrows, (tl->narrows + 1) * sizeof *tl->arrows);
 	tl->arrows[tl->narrows++] = (struct tl_arrow){a, b, forward};
 }
 
@@ -196,10 +191,7 @@ static int cmp_ts(const void *a, const void *b)
 
 static void match_arrows(struct tool_tl *tl)
 {
-	bool *used = calloc(tl->nmarks + 1, sizeof *used);
-
-	if (!used)
-		abort();
+	bool *used = tool_xcalloc(tl->nmarks + 1, sizeof *used);
 	qsort(tl->marks, tl->nmarks, sizeof *tl->marks, cmp_ts);
 	for (size_t i = 0; i < tl->nmarks; i++) {
 		enum tool_kind k = tool_event_kind(tool_ename(tl->marks[i]));

@@ -20,9 +20,7 @@
 
 atomic_int audit_sink_fd_ = -1;
 atomic_int audit_sink_lost_;
-#define lost_err audit_sink_lost_
 atomic_bool audit_sink_mapped_;
-#define log_fd audit_sink_fd_
 /* Writers in flight: relocation waits for those that may hold the old
  * number, so that no write started on it can land in the program's file
  * after the program takes the number.  They are counted by generation (its
@@ -286,8 +284,8 @@ int audit_sink_open(const char *tmpl, char *path_out, size_t outlen)
 	audit_sink_note_kind(hi);
 	atomic_store(&said_taken, false);
 	atomic_store(&torn, false);
-	atomic_store(&lost_err, 0);
-	atomic_store(&log_fd, hi);
+	atomic_store(&audit_sink_lost_, 0);
+	atomic_store(&audit_sink_fd_, hi);
 	update_floor();
 	return 0;
 }
@@ -299,7 +297,7 @@ int audit_sink_open_mapped(const char *tmpl, char *path_out, size_t outlen)
 	if (err == 0)
 		err = audit_sinkmap_open(path_out);
 	if (err == 0) {
-		atomic_store(&lost_err, 0);
+		atomic_store(&audit_sink_lost_, 0);
 		atomic_store(&audit_sink_mapped_, true);
 	}
 	return err;
@@ -314,7 +312,7 @@ void audit_sink_finish(void)
 bool audit_sink_vanished(void)
 {
 	struct stat sb;
-	int fd = atomic_load(&log_fd);
+	int fd = atomic_load(&audit_sink_fd_);
 
 	if (atomic_load(&audit_sink_mapped_))
 		return audit_sinkmap_vanished();
@@ -327,13 +325,13 @@ bool audit_sink_vanished(void)
  * the exit line says how many were lost. */
 void audit_sink_lose(int err, int (*real_close)(int))
 {
-	atomic_store(&lost_err, err);
+	atomic_store(&audit_sink_lost_, err);
 	audit_sink_detach(real_close);
 }
 
 void audit_sink_detach(int (*real_close)(int))
 {
-	int fd = atomic_exchange(&log_fd, -1);
+	int fd = atomic_exchange(&audit_sink_fd_, -1);
 
 	/* A forked child drops the parent's mapping without cutting the
 	 * parent's file. */
@@ -346,14 +344,14 @@ void audit_sink_detach(int (*real_close)(int))
 
 int audit_sink_fd(void)
 {
-	int fd = atomic_load(&log_fd);
+	int fd = atomic_load(&audit_sink_fd_);
 
 	return fd >= 0 && still_ours(fd) ? fd : -1;
 }
 
 bool audit_sink_claims(int fd)
 {
-	return fd >= 0 && fd == atomic_load(&log_fd) && still_ours(fd);
+	return fd >= 0 && fd == atomic_load(&audit_sink_fd_) && still_ours(fd);
 }
 
 /* Writes this thread has in flight: a signal handler on a thread that was
@@ -391,7 +389,7 @@ static int write_enter(uintptr_t sp)
 	write_sp[nest_top()] = sp;
 	write_slot[nest_top()] = (unsigned char)sl;
 	my_slot_writes[sl]++;
-	return atomic_load(&log_fd);
+	return atomic_load(&audit_sink_fd_);
 }
 
 static void write_leave(void)
@@ -416,14 +414,14 @@ static void pause_100us(void)
 /* Moves the log off its number, the relocator lock held. */
 static int relocate_locked(void)
 {
-	int old = atomic_load(&log_fd), nfd;
+	int old = atomic_load(&audit_sink_fd_), nfd;
 
 	if (old < 0)
 		return 0;
 	nfd = move_high(old);
 	if (nfd < 0)
 		return -errno;
-	atomic_store(&log_fd, nfd);
+	atomic_store(&audit_sink_fd_, nfd);
 	update_floor();
 	/* Writers that saw the old generation may hold `old`; those that see
 	 * the new one load `nfd`.  Writers never block, so this wait is short;
@@ -478,7 +476,7 @@ static bool take_relocator(void)
 
 bool audit_sink_hold(int fd, uintptr_t sp)
 {
-	if (fd < atomic_load(&hold_floor) || atomic_load(&log_fd) < 0 ||
+	if (fd < atomic_load(&hold_floor) || atomic_load(&audit_sink_fd_) < 0 ||
 	    atomic_load(&audit_sink_mapped_))
 		return false;
 	if (!take_relocator())
@@ -500,7 +498,7 @@ int audit_sink_relocate(void)
 	int r;
 	bool mine;
 
-	if (atomic_load(&log_fd) < 0)
+	if (atomic_load(&audit_sink_fd_) < 0)
 		return 0;
 	/* One relocation at a time; a handler on the relocating thread (or
 	 * the dup2 that holds the lock) does not wait for itself, nor does
@@ -561,8 +559,8 @@ static bool still_ours_stat(int fd, struct stat *sb)
 	if (fstat(fd, sb) == 0 && (unsigned long long)sb->st_dev == atomic_load(&log_dev) &&
 	    (unsigned long long)sb->st_ino == atomic_load(&log_ino))
 		return true;
-	atomic_store(&lost_err, EBADF);
-	if (atomic_compare_exchange_strong(&log_fd, &fd, -1) && !atomic_exchange(&said_taken, true))
+	atomic_store(&audit_sink_lost_, EBADF);
+	if (atomic_compare_exchange_strong(&audit_sink_fd_, &fd, -1) && !atomic_exchange(&said_taken, true))
 		audit_stderr("sigshim: the audit log's descriptor was closed behind the shim's back "
 			     "(a raw close or close_range system call); later events are counted, "
 			     "not written\n");
@@ -621,8 +619,8 @@ bool audit_sink_write(const char *line, size_t len)
 		fd = -1;
 	if (fd < 0) {
 		write_leave();
-		if (atomic_load(&lost_err))
-			drop(len, atomic_load(&lost_err));
+		if (atomic_load(&audit_sink_lost_))
+			drop(len, atomic_load(&audit_sink_lost_));
 		errno = saved;
 		return false;
 	}

@@ -24,7 +24,6 @@
 struct shim_state shim;
 
 atomic_int shim_init_state;             /* 0 none, 1 running, 2 done */
-#define init_state shim_init_state
 static SHIM_TLS int init_owner;
 
 static void fatal(const char *msg)
@@ -243,19 +242,19 @@ void shim_init(void)
 {
 	int expected = 0;
 
-	if (__builtin_expect(atomic_load(&init_state) == 2, 1))
+	if (__builtin_expect(atomic_load(&shim_init_state) == 2, 1))
 		return;
-	if (atomic_compare_exchange_strong(&init_state, &expected, 1)) {
+	if (atomic_compare_exchange_strong(&shim_init_state, &expected, 1)) {
 		init_owner = 1;
 		do_init();
 		init_owner = 0;
-		atomic_store(&init_state, 2);
+		atomic_store(&shim_init_state, 2);
 		return;
 	}
 	/* Re-entered from our own init (a handler on this thread): go on
 	 * with what is set up; another thread (a constructor that started
 	 * one): wait, init is short. */
-	while (!init_owner && atomic_load(&init_state) != 2)
+	while (!init_owner && atomic_load(&shim_init_state) != 2)
 		sched_yield();
 }
 

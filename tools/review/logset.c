@@ -67,6 +67,9 @@ static struct {
 	int fd;                         /* the file last read back, and which */
 	uint32_t fd_file;
 	bool warned_changed;
+	char **pool;                    /* pooled(): module paths, build ids */
+	size_t npool, poolcap, *pool_chain;
+	struct tool_index pool_ix;
 } set = {.fd = -1};
 
 void tool_logset_init(struct tool_logset *ls)
@@ -77,11 +80,7 @@ void tool_logset_init(struct tool_logset *ls)
 
 static void free_proc(struct tool_proc *p)
 {
-	for (size_t i = 0; i < p->nmods; i++) {
-		free(p->mods[i].path);
-		free(p->mods[i].build_id);
-	}
-	free(p->mods);
+	free(p->mods);         /* their strings are the pool's */
 	free(p->threads);
 	free(p->file_ix);
 	tool_index_free(&p->thr_by_tid);
@@ -109,6 +108,11 @@ void tool_logset_free(struct tool_logset *ls)
 		close(set.fd);
 	free(set.shapes);
 	free(set.chain);
+	for (size_t i = 0; i < set.npool; i++)
+		free(set.pool[i]);
+	free(set.pool);
+	free(set.pool_chain);
+	tool_index_free(&set.pool_ix);
 	free(set.files);
 	tool_index_free(&set.by_hash);
 	memset(&set, 0, sizeof set);
@@ -503,11 +507,19 @@ struct reader {
 
 /* What a worker makes of a line (digest), for the reading thread (take). */
 struct rec {
-	json_t *full;           /* sigshim.* lines (start, module, exit): all of it */
 	const char *key;        /* its shape's key, in the batch's arena */
 	long long pid, tid, seq, ts;
 	long long thread_id, caller_thread_id, latency;
 	bool has_thread_id, has_caller, has_latency;
+	/* sigshim.start: */
+	bool is_start, has_ppid, has_main_id;
+	long long ppid, main_thread_id;
+	/* sigshim.module (a whole one: path and base): strings in the arena.
+	 * No JSON crosses threads: a tree freed on another thread costs
+	 * malloc's arena locks (100k processes' module lines: 8 s). */
+	bool is_module;
+	const char *mod_path, *mod_build_id;
+	uint64_t mod_bias, mod_start, mod_end;
 };
 
 static struct tool_proc *find_or_add_proc(struct tool_logset *ls, long long pid);
@@ -543,8 +555,21 @@ static void digest(json_t *ev, void *out, struct logread_arena *a, void *ud)
 	r->has_caller = tool_json_int(ev, "caller_thread_id", &r->caller_thread_id);
 	r->has_latency = tool_event_kind(name) == TOOL_K_HANDLE &&
 			 tool_json_int(ev, "latency_ns", &r->latency);
-	if (strncmp(name, "sigshim.", 8) == 0)
-		r->full = json_incref(ev);
+	if (strcmp(name, "sigshim.start") == 0) {
+		r->is_start = true;
+		r->has_ppid = tool_json_int(ev, "ppid", &r->ppid);
+		r->has_main_id = tool_json_int(ev, "main_thread_id", &r->main_thread_id);
+	} else if (strcmp(name, "sigshim.module") == 0) {
+		const char *path = tool_json_str(ev, "path"), *bid = tool_json_str(ev, "build_id");
+
+		if (path && tool_parse_addr(tool_json_str(ev, "base"), &r->mod_bias)) {
+			r->is_module = true;
+			tool_parse_addr(tool_json_str(ev, "start"), &r->mod_start);
+			tool_parse_addr(tool_json_str(ev, "end"), &r->mod_end);
+			r->mod_path = tool_logread_arena_strdup(a, path, strlen(path));
+			r->mod_build_id = bid ? tool_logread_arena_strdup(a, bid, strlen(bid)) : NULL;
+		}
+	}
 	shape_key(&k, ev, name);
 	r->key = tool_logread_arena_strdup(a, k.s, k.n);
 	free(k.s);
@@ -552,7 +577,7 @@ static void digest(json_t *ev, void *out, struct logread_arena *a, void *ud)
 
 static void drop(void *rec, void *ud)
 {
-	json_decref(((struct rec *)rec)->full);
+	(void)rec;      /* nothing a record holds outlives its batch's arena */
 }
 
 /* On the reading thread, in file order. */
@@ -569,18 +594,16 @@ static int take(void *rec, const char *file, long line, void *ud)
 		fprintf(stderr, "%s:%ld: %s\n", file, line, rd->st->line_off >> OFF_BITS ?
 			"beyond 1 TiB into the file: not read" : "pid or tid out of range");
 		ls->bad_lines++;
-		json_decref(r->full);
 		return 0;
 	}
 	if (ls->n >= UINT32_MAX) {
 		fprintf(stderr, "sigaudit: more than %u events: the rest is not read\n",
 			UINT32_MAX);
-		json_decref(r->full);
 		return 1;
 	}
 	checkpoint(&set.files[rd->file], line, rd->st->line_off);
 	p = find_or_add_proc(ls, r->pid);
-	start = r->full && strcmp(tool_json_str(r->full, "event"), "sigshim.start") == 0;
+	start = r->is_start;
 	if (start && p->images < 65535)
 		p->images++;
 	if (ls->n == ls->cap)
@@ -593,7 +616,6 @@ static int take(void *rec, const char *file, long line, void *ud)
 		.shape = intern(r->key, p->images),
 	};
 	add_to_proc(ls, e, r);
-	json_decref(r->full);
 	return 0;
 }
 
@@ -740,20 +762,47 @@ const char *tool_proc_files(const struct tool_proc *p, char *buf, size_t len)
 	return buf;
 }
 
-static void add_module(struct tool_proc *p, json_t *ev)
+/* Module paths and build ids repeat in every process of a tree: pooled,
+ * one copy each, freed with the set. */
+static char *pooled(const char *s)
 {
-	struct tool_module m = {0};
-	const char *path = tool_json_str(ev, "path");
-	const char *bid = tool_json_str(ev, "build_id");
+	long long h = (long long)hash_str(s, 0);
+	size_t at;
 
-	if (!path || !tool_parse_addr(tool_json_str(ev, "base"), &m.bias))
+	if (tool_index_get(&set.pool_ix, h, &at))
+		for (size_t id = at; id != (size_t)-1; id = set.pool_chain[id] - 1)
+			if (strcmp(set.pool[id], s) == 0)
+				return set.pool[id];
+	if (set.npool == set.poolcap) {
+		set.poolcap = set.poolcap ? set.poolcap * 2 : 64;
+		set.pool = tool_xrealloc(set.pool, set.poolcap * sizeof *set.pool);
+		set.pool_chain = tool_xrealloc(set.pool_chain, set.poolcap * sizeof *set.pool_chain);
+	}
+	set.pool[set.npool] = tool_xstrdup(s);
+	set.pool_chain[set.npool] = tool_index_get(&set.pool_ix, h, &at) ? at + 1 : 0;
+	tool_index_put(&set.pool_ix, h, set.npool);
+	return set.pool[set.npool++];
+}
+
+static void add_module(struct tool_proc *p, const struct rec *r)
+{
+	struct tool_module m = {.bias = r->mod_bias, .start = r->mod_start, .end = r->mod_end};
+
+	if (!r->is_module)
 		return;
-	tool_parse_addr(tool_json_str(ev, "start"), &m.start);
-	tool_parse_addr(tool_json_str(ev, "end"), &m.end);
-	m.path = tool_xstrdup(path);
-	m.build_id = bid ? tool_xstrdup(bid) : NULL;
-	for (char *c = m.build_id; c && *c; c++)
-		*c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+	m.path = pooled(r->mod_path);
+	if (r->mod_build_id) {
+		char low[256];
+		size_t i = 0;
+
+		for (; r->mod_build_id[i] && i + 1 < sizeof low; i++) {
+			char c = r->mod_build_id[i];
+
+			low[i] = (char)(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+		}
+		low[i] = '\0';
+		m.build_id = pooled(low);
+	}
 	p->mods = grow(p->mods, &p->modcap, p->nmods + 1, sizeof *p->mods);
 	p->mods[p->nmods++] = m;
 }
@@ -765,11 +814,12 @@ static void note_lifecycle(struct tool_proc *p, struct tool_event *e, const stru
 
 	if (strcmp(name, "sigshim.start") == 0) {
 		p->start = tool_ev(e);
-		tool_json_int(r->full, "ppid", &p->ppid);
+		if (r->has_ppid)
+			p->ppid = r->ppid;
 	} else if (strcmp(name, "sigshim.exit") == 0) {
 		p->exit = tool_ev(e);
 	} else if (strcmp(name, "sigshim.module") == 0) {
-		add_module(p, r->full);
+		add_module(p, r);
 	} else if (r->has_latency) {
 		p->lat_min = p->lat_n && p->lat_min < lat ? p->lat_min : lat;
 		p->lat_max = p->lat_n && p->lat_max > lat ? p->lat_max : lat;
@@ -855,7 +905,7 @@ static void learn_thread(struct tool_proc *p, struct tool_event *e, const struct
 
 	t->events++;
 	if (strcmp(name, "sigshim.start") == 0 &&
-	    tool_json_int(r->full, "main_thread_id", &id)) {
+	    r->has_main_id && (id = r->main_thread_id, true)) {
 		t = get_thread(p, p->pid);   /* may move the threads array */
 		set_thread_id(p, t, id);
 		t = get_thread(p, e->tid);

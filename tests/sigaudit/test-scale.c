@@ -236,6 +236,9 @@ START_TEST(hundred_thousand_threads_and_processes)
 	sa_run(&r, NULL, (char *[]){SA, "summary", tids, NULL});
 	sa_assert_status(&r, 0);
 	sa_assert_contains(r.out, "total: 1 process, 100006 events in 1 file");
+	/* 100k threads: the short form too, not 100k sections */
+	sa_assert_contains(r.out, "1 process, 100000 threads (short form");
+	ck_assert_int_lt(strlen(r.out), 4000);
 	sa_run_free(&r);
 	sa_run(&r, NULL, (char *[]){SA, "check", pids, NULL});
 	sa_assert_status(&r, 0);

@@ -413,6 +413,8 @@ static void print_totals(const struct summary_ctx *c, const struct tool_logset *
 /* ---- the short form: trees of thousands of processes ---- */
 
 #define SHORT_ABOVE 64          /* processes: above this the short form is the default */
+#define SHORT_ABOVE_THREADS 1024        /* or threads, over all processes (a 32k-thread
+					 * stress run printed 416k lines) */
 
 struct proc_stat {
 	const struct tool_proc *p;
@@ -555,8 +557,8 @@ static void print_short(struct summary_ctx *c, const struct tool_logset *ls, siz
 		exited += ls->procs[i]->exit != NULL;
 		underscore += how && how[0] == '_';
 	}
-	printf("%zu processes, %zu threads (short form: --full for every process)\n",
-	       ls->nprocs, threads);
+	printf("%zu process%s, %zu thread%s (short form: --full for every process)\n",
+	       ls->nprocs, ls->nprocs == 1 ? "" : "es", threads, threads == 1 ? "" : "s");
 	printf("  ends: %zu with an exit record (%zu by _exit/_Exit), %ld ENDED ABNORMALLY\n",
 	       exited, underscore, c->abnormal);
 	printf("  problems (abnormal ends, lost or missing events, violations), up to %zu:\n", top);
@@ -618,8 +620,8 @@ int tool_cmd_summary(int argc, char **argv)
 			fprintf(opt == 'h' ? stdout : stderr,
 				"usage: sigaudit summary [--short | --full] [--top N] "
 				"[--debug-dir DIR] LOG...\n"
-				"  more than %d processes: the short form (totals, top N), unless --full\n",
-				SHORT_ABOVE);
+				"  more than %d processes or %d threads: the short form (totals, top N),\n"
+				"  unless --full\n", SHORT_ABOVE, SHORT_ABOVE_THREADS);
 			return opt == 'h' ? TOOL_EXIT_OK : TOOL_EXIT_USAGE;
 		}
 	}
@@ -629,7 +631,11 @@ int tool_cmd_summary(int argc, char **argv)
 	rc = tool_load_logs(&ls, argc, argv, optind);
 	c.sym = tool_sym_new(dirs, ndirs);
 	c.ls = &ls;
-	if (form < 0 || (form == 0 && ls.nprocs > SHORT_ABOVE))
+	size_t threads = 0;
+
+	for (size_t i = 0; i < ls.nprocs; i++)
+		threads += ls.procs[i]->nthreads;
+	if (form < 0 || (form == 0 && (ls.nprocs > SHORT_ABOVE || threads > SHORT_ABOVE_THREADS)))
 		print_short(&c, &ls, (size_t)top);
 	else
 		for (size_t i = 0; i < ls.nprocs; i++)

@@ -179,6 +179,7 @@ int tool_cmd_check(int argc, char **argv)
 	if (o.supp_path && !(supp = tool_supp_load(o.supp_path)))
 		return TOOL_EXIT_USAGE;
 	tool_logset_init(&ls);
+	ls.want_evidence = true;
 	rc = tool_load_logs(&ls, argc, argv, optind);
 	sym = tool_sym_new(o.dirs, o.ndirs);
 	collect(&r, sym, supp, &ls);

@@ -473,20 +473,20 @@ static void json_drop(void *rec, void *ud)
 	json_decref(*(json_t **)rec);
 }
 
-struct json_errors {
-	logread_error_fn on_error;
-	void *ud;
-};
+static struct logread_digest json_digester(logread_error_fn on_error, void *ud)
+{
+	return (struct logread_digest){
+		.rec_size = sizeof(json_t *), .digest = json_digest, .take = json_take,
+		.drop = json_drop, .on_error = on_error, .error_ud = ud,
+	};
+}
 
 int tool_logread_stream(FILE *f, const char *name, logread_event_fn on_event,
 			logread_error_fn on_error, void *ud,
 			struct logread_stats *stats)
 {
 	struct json_reading j = {.on_event = on_event, .ud = ud};
-	struct logread_digest d = {
-		.rec_size = sizeof(json_t *), .digest = json_digest, .take = json_take,
-		.drop = json_drop, .on_error = on_error, .error_ud = ud,
-	};
+	struct logread_digest d = json_digester(on_error, ud);
 
 	return tool_logread_stream_digest(f, name, &d, &j, stats);
 }
@@ -518,10 +518,7 @@ int tool_logread_file(const char *path, logread_event_fn on_event,
 		      struct logread_stats *stats)
 {
 	struct json_reading j = {.on_event = on_event, .ud = ud};
-	struct logread_digest d = {
-		.rec_size = sizeof(json_t *), .digest = json_digest, .take = json_take,
-		.drop = json_drop, .on_error = on_error, .error_ud = ud,
-	};
+	struct logread_digest d = json_digester(on_error, ud);
 
 	return tool_logread_file_digest(path, &d, &j, stats);
 }

@@ -833,29 +833,23 @@ static void note_lifecycle(struct tool_proc *p, struct tool_event *e, const stru
  * two hash tables apiece). */
 #define SMALL_THREADS 8
 
-bool tool_proc_thread(const struct tool_proc *p, long long tid, size_t *at)
+/* The first thread (lowest index) whose tid, or thread_id, is key: by its
+ * index once the process has one, else by a search. */
+static bool find_thread(const struct tool_proc *p, bool by_id, long long key, size_t *at)
 {
 	if (p->thr_by_tid.cap)
-		return tool_index_get(&p->thr_by_tid, tid, at);
+		return tool_index_get(by_id ? &p->thr_by_id : &p->thr_by_tid, key, at);
 	for (size_t i = 0; i < p->nthreads; i++)
-		if (p->threads[i].tid == tid) {
+		if ((by_id ? p->threads[i].thread_id : p->threads[i].tid) == key) {
 			*at = i;
 			return true;
 		}
 	return false;
 }
 
-/* The first thread (lowest index) that has this thread_id. */
-static bool thread_by_id(const struct tool_proc *p, long long id, size_t *at)
+bool tool_proc_thread(const struct tool_proc *p, long long tid, size_t *at)
 {
-	if (p->thr_by_tid.cap)
-		return tool_index_get(&p->thr_by_id, id, at);
-	for (size_t i = 0; i < p->nthreads; i++)
-		if (p->threads[i].thread_id == id) {
-			*at = i;
-			return true;
-		}
-	return false;
+	return find_thread(p, false, tid, at);
 }
 
 static void index_thread_id(struct tool_proc *p, size_t i)
@@ -1036,12 +1030,14 @@ static void group_in_place(struct tool_logset *ls)
 void tool_logset_finish(struct tool_logset *ls)
 {
 	size_t len = 0;
-	FILE *out = open_memstream(&ls->evidence, &len);
+	/* only check gates on the evidence; it is read in reading order:
+	 * before the grouping */
+	FILE *out = ls->want_evidence ? open_memstream(&ls->evidence, &len) : NULL;
 
-	/* the evidence is read in reading order: before the grouping */
-	if (!out)
+	if (ls->want_evidence && !out)
 		tool_oom(0);
-	ls->missing = tool_evidence_check(ls, out);
+	if (out)
+		ls->missing = tool_evidence_check(ls, out);
 	ls->t0 = INT64_MAX;
 	for (size_t i = 0; i < ls->n; i++)
 		if (ls->ev[i].ts < ls->t0)
@@ -1057,8 +1053,10 @@ void tool_logset_finish(struct tool_logset *ls)
 		sort_events(&ls->ev[p->first], p->n);
 		p->parent = (struct tool_proc *)tool_logset_proc(ls, p->ppid);
 	}
-	ls->missing += tool_evidence_seq(ls, out);
-	fclose(out);
+	if (out) {
+		ls->missing += tool_evidence_seq(ls, out);
+		fclose(out);
+	}
 }
 
 const struct tool_proc *tool_logset_proc(const struct tool_logset *ls, long long pid)
@@ -1078,7 +1076,7 @@ long long tool_proc_tid_of(const struct tool_proc *p, long long thread_id)
 				return p->threads[i].tid;
 		return -1;
 	}
-	return p && thread_by_id(p, thread_id, &at) ? p->threads[at].tid : -1;
+	return p && find_thread(p, true, thread_id, &at) ? p->threads[at].tid : -1;
 }
 
 const char *tool_thread_label(const struct tool_proc *p, long long tid,

@@ -21,7 +21,8 @@ enum {
 /* ---- is the evidence complete? (evidence.c) ---- */
 struct tool_logset;
 /* Findings (each said on out): lost lines, seq gaps, empty files, ...
- * Needs the events in reading order: tool_logset_finish runs it and keeps
+ * Needs the events in reading order: tool_logset_finish runs it when
+ * ls->want_evidence (check sets it) and keeps
  * what it said in ls->evidence, its count in ls->missing. */
 long tool_evidence_check(const struct tool_logset *ls, FILE *out);
 /* The seq gaps, exactly: on the events grouped and sorted per process. */
@@ -139,6 +140,7 @@ struct tool_logset {
 	struct tool_event *ev;  /* every event: in reading order until
 				 * tool_logset_finish, then process by process */
 	size_t n, cap;
+	bool want_evidence;     /* set before reading: finish then fills these */
 	char *evidence;         /* tool_evidence_check's findings, one per line */
 	long missing;           /* how many */
 	struct tool_proc **procs;   /* ordered by first timestamp */

@@ -63,35 +63,53 @@ static bool is_abandoned(const struct tool_event *e, bool maybe)
 	       (!maybe || json_is_true(json_object_get(tool_ev(e), "maybe_written")));
 }
 
+struct gaps {
+	long long missing;      /* by seq, before the seq_unknown records count */
+	long long dups, images, abandoned, unknown;
+};
+
 /* seq counts from 1 with no gaps unless events were dropped; each
- * sigshim.start begins a new image (exec keeps the pid) at seq 1. */
-static void print_gaps(const struct tool_proc *p)
+ * sigshim.start begins a new image (exec keeps the pid) at seq 1.  With
+ * `say`, each gap is printed as it is found.  The full and short forms
+ * both count with this. */
+static struct gaps seq_gaps(const struct tool_proc *p, bool say)
 {
-	long long expect = 1, missing = 0, dups = 0, images = 0, abandoned = 0, unknown = 0;
+	struct gaps g = {0};
+	long long expect = 1;
 
 	for (size_t i = 0; i < p->n; i++) {
 		long long s = tool_pev(p, i)->seq;
 
 		if (is_abandoned(tool_pev(p, i), false))
-			abandoned++;
-		unknown += json_is_true(json_object_get(tool_ev(tool_pev(p, i)), "seq_unknown"));
+			g.abandoned++;
+		g.unknown += json_is_true(json_object_get(tool_ev(tool_pev(p, i)), "seq_unknown"));
 
 		if (strcmp(tool_ename(tool_pev(p, i)), "sigshim.start") == 0) {
-			images++;
+			g.images++;
 			expect = s;
 		}
 
 		/* seq is whatever the file says: saturate, never overflow */
 		if (s > expect) {
-			printf("  seq gap: %lld..%lld missing\n", expect, s - 1);
-			missing = tool_sat_add(missing, tool_sat_sub(s, expect));
+			if (say)
+				printf("  seq gap: %lld..%lld missing\n", expect, s - 1);
+			g.missing = tool_sat_add(g.missing, tool_sat_sub(s, expect));
 		} else if (s < expect && !(s == expect - 1 && (is_abandoned(tool_pev(p, i), true) ||
 							       (i > 0 && is_abandoned(tool_pev(p, i - 1), true))))) {
-			dups++;
+			g.dups++;
 		}
 		if (s >= expect)
 			expect = s == LLONG_MAX ? LLONG_MAX : s + 1;
 	}
+	return g;
+}
+
+static void print_gaps(const struct tool_proc *p)
+{
+	struct gaps g = seq_gaps(p, true);
+	long long missing = g.missing, dups = g.dups, images = g.images,
+		  abandoned = g.abandoned, unknown = g.unknown;
+
 	if (images > 1)
 		printf("  %lld images (exec): each sigshim.start begins one\n", images);
 	if (abandoned)
@@ -199,11 +217,10 @@ static int column_of(enum tool_kind k)
 	}
 }
 
-static void print_signal_table(const struct tool_proc *p)
+/* Adds p's events to counts, by signal and column. */
+static void count_signals(const struct tool_proc *p, long counts[72][NCOL])
 {
-	long counts[72][NCOL] = {{0}};
 	long long sig;
-	char name[32];
 
 	for (size_t i = 0; i < p->n; i++) {
 		int col = column_of(tool_event_kind(tool_ename(tool_pev(p, i))));
@@ -212,16 +229,33 @@ static void print_signal_table(const struct tool_proc *p)
 		    sig >= 0 && sig < 72)
 			counts[sig][col]++;
 	}
-	printf("  by signal:          install  mask  sent  received  forwarded  handled\n");
+}
+
+/* The table under `title`, its install column as wide as the title makes
+ * it (at least the per-process form's). */
+static void print_counts(const char *title, long counts[72][NCOL])
+{
+	int w = strlen(title) < 19 ? 19 : (int)strlen(title);
+	char name[32];
+
+	printf("  %-*s install  mask  sent  received  forwarded  handled\n", w, title);
 	for (int s = 0; s < 72; s++) {
 		long *r = counts[s];
 
 		if (!(r[0] | r[1] | r[2] | r[3] | r[4] | r[5]))
 			continue;
-		printf("    %-14s %10ld %5ld %5ld %9ld %10ld %8ld\n",
-		       tool_signal_name(s, name, sizeof name), r[COL_INSTALL],
+		printf("    %-14s %*ld %5ld %5ld %9ld %10ld %8ld\n",
+		       tool_signal_name(s, name, sizeof name), w - 9, r[COL_INSTALL],
 		       r[COL_MASK], r[COL_SENT], r[COL_RECV], r[COL_FWD], r[COL_HANDLED]);
 	}
+}
+
+static void print_signal_table(const struct tool_proc *p)
+{
+	long counts[72][NCOL] = {{0}};
+
+	count_signals(p, counts);
+	print_counts("by signal:", counts);
 }
 
 /* ---- handlers, sends, deliveries ---- */
@@ -426,26 +460,12 @@ struct proc_stat {
 static struct proc_stat stat_of(const struct tool_proc *p, long sig[72][NCOL])
 {
 	struct proc_stat s = {.p = p};
-	long long expect = 1, unknown = 0;
+	struct gaps g = seq_gaps(p, false);
 
-	for (size_t i = 0; i < p->n; i++) {
-		const struct tool_event *e = tool_pev(p, i);
-		json_t *ev = tool_ev(e);
-		int col = column_of(tool_event_kind(tool_ename(e)));
-		long long n;
-
-		s.violations += tool_event_violation(ev) != NULL;
-		unknown += json_is_true(json_object_get(ev, "seq_unknown"));
-		if (col >= 0 && tool_json_int(ev, "signalnum", &n) && n >= 0 && n < 72)
-			sig[n][col]++;
-		if (strcmp(tool_ename(e), "sigshim.start") == 0)
-			expect = e->seq;
-		if (e->seq > expect)
-			s.missing = tool_sat_add(s.missing, tool_sat_sub(e->seq, expect));
-		if (e->seq >= expect)
-			expect = e->seq == LLONG_MAX ? LLONG_MAX : e->seq + 1;
-	}
-	s.missing -= unknown < s.missing ? unknown : s.missing;
+	for (size_t i = 0; i < p->n; i++)
+		s.violations += tool_event_violation(tool_ev(tool_pev(p, i))) != NULL;
+	count_signals(p, sig);
+	s.missing = g.missing - (g.unknown < g.missing ? g.unknown : g.missing);
 	if (p->exit) {
 		long long dr = 0, tr = 0;
 
@@ -543,7 +563,6 @@ static void print_short(struct summary_ctx *c, const struct tool_logset *ls, siz
 	struct proc_stat *st = tool_xcalloc(ls->nprocs + 1, sizeof *st);
 	long sig[72][NCOL] = {{0}};
 	size_t threads = 0, shown = 0, exited = 0, underscore = 0;
-	char name[32];
 
 	for (size_t i = 0; i < ls->nprocs; i++) {
 		const char *how;
@@ -574,16 +593,7 @@ static void print_short(struct summary_ctx *c, const struct tool_logset *ls, siz
 	for (size_t i = 0; i < ls->nprocs && i < top; i++)
 		short_proc_line(&st[i]);
 	print_top_threads(ls, top);
-	printf("  by signal, all processes: install  mask  sent  received  forwarded  handled\n");
-	for (int s = 0; s < 72; s++) {
-		long *r = sig[s];
-
-		if (!(r[0] | r[1] | r[2] | r[3] | r[4] | r[5]))
-			continue;
-		printf("    %-14s %18ld %5ld %5ld %9ld %10ld %8ld\n",
-		       tool_signal_name(s, name, sizeof name), r[COL_INSTALL],
-		       r[COL_MASK], r[COL_SENT], r[COL_RECV], r[COL_FWD], r[COL_HANDLED]);
-	}
+	print_counts("by signal, all processes:", sig);
 	printf("\n");
 	free(st);
 }

@@ -33,16 +33,37 @@
 static atomic_int cancel_requested;
 static atomic_int after_masks;
 
+/* The target, started with cancellation disabled, waits for its cancel,
+ * then enables it: the cancel is pending, and acts at the first
+ * cancellation point (enabling it does not act by itself). */
+static void cancel_now_pending(void)
+{
+	while (!atomic_load(&cancel_requested))
+		;
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+}
+
+/* Starts fn, cancels it at once, lets it see the cancel, joins it: its
+ * return value (PTHREAD_CANCELED if the cancel acted). */
+static void *run_cancelled(void *(*fn)(void *))
+{
+	pthread_t t;
+	void *ret;
+
+	pthread_create(&t, NULL, fn, NULL);
+	pthread_cancel(t);
+	atomic_store(&cancel_requested, 1);
+	pthread_join(t, &ret);
+	return ret;
+}
+
 static void *cancel_target(void *arg)
 {
 	sigset_t s;
 
 	(void)arg;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	while (!atomic_load(&cancel_requested))
-		;
-	/* a cancel is pending now; enabling it does not act by itself */
-	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	cancel_now_pending();
 	sigemptyset(&s);
 	sigaddset(&s, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &s, NULL);   /* not a cancellation point */
@@ -54,13 +75,8 @@ static void *cancel_target(void *arg)
 
 static int case_cancel_pending_mask(void)
 {
-	pthread_t t;
-	void *ret;
+	void *ret = run_cancelled(cancel_target);
 
-	pthread_create(&t, NULL, cancel_target, NULL);
-	pthread_cancel(t);
-	atomic_store(&cancel_requested, 1);
-	pthread_join(t, &ret);
 	say("survived the mask calls: %s", atomic_load(&after_masks) ? "yes" : "no");
 	say("joined, cancelled %s", ret == PTHREAD_CANCELED ? "yes" : "no");
 	return 0;
@@ -76,9 +92,7 @@ static void *cancel_target_many(void *arg)
 
 	(void)arg;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	while (!atomic_load(&cancel_requested))
-		;
-	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	cancel_now_pending();
 	sigemptyset(&s);
 	for (int i = 0; i < 15000; i++) {
 		pthread_sigmask(SIG_BLOCK, &s, NULL);
@@ -90,13 +104,8 @@ static void *cancel_target_many(void *arg)
 
 static int case_cancel_pending_many_masks(void)
 {
-	pthread_t t;
-	void *ret;
+	void *ret = run_cancelled(cancel_target_many);
 
-	pthread_create(&t, NULL, cancel_target_many, NULL);
-	pthread_cancel(t);
-	atomic_store(&cancel_requested, 1);
-	pthread_join(t, &ret);
 	say("mask calls made before the cancel: %ld", atomic_load(&masks_done));
 	say("joined, cancelled %s", ret == PTHREAD_CANCELED ? "yes" : "no");
 	return 0;
@@ -140,9 +149,7 @@ static void *storm_target(void *arg)
 	(void)arg;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);   /* open is a cancellation point */
-	while (!atomic_load(&cancel_requested))
-		;
-	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	cancel_now_pending();
 	for (int i = 0; i < 3000; i++) {
 		storm_round(fd, false);
 		atomic_fetch_add(&storm_done, 1);
@@ -157,15 +164,12 @@ static void *storm_target(void *arg)
 
 static int case_cancel_pending_dup2_storm(void)
 {
-	pthread_t t, o[3];
+	pthread_t o[3];
 	void *ret;
 
 	for (int i = 0; i < 3; i++)
 		pthread_create(&o[i], NULL, storm_other, NULL);
-	pthread_create(&t, NULL, storm_target, NULL);
-	pthread_cancel(t);
-	atomic_store(&cancel_requested, 1);
-	pthread_join(t, &ret);
+	ret = run_cancelled(storm_target);
 	atomic_store(&storm_stop, 1);
 	for (int i = 0; i < 3; i++)
 		pthread_join(o[i], NULL);

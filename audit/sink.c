@@ -234,13 +234,21 @@ int audit_sink_open_file(const char *path, int flags)
  * highest free number under the limit, so that the program's own open()s
  * get the numbers they get natively (open returns the lowest free one).
  * Only the last resort takes a low number. */
+/* Whether the soft RLIMIT_NOFILE leaves numbers above AUDIT_SINK_FD_BASE
+ * (else the log takes the highest free number below the limit); *rl gets
+ * the limit. */
+static bool above_base_free(struct rlimit *rl)
+{
+	return getrlimit(RLIMIT_NOFILE, rl) != 0 || rl->rlim_cur == RLIM_INFINITY ||
+	       rl->rlim_cur > (rlim_t)AUDIT_SINK_FD_BASE;
+}
+
 static int move_high(int fd)
 {
 	struct rlimit rl;
 	int nfd;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
-	    rl.rlim_cur > (rlim_t)AUDIT_SINK_FD_BASE) {
+	if (above_base_free(&rl)) {
 		nfd = fcntl(fd, F_DUPFD_CLOEXEC, AUDIT_SINK_FD_BASE);
 		return nfd >= 0 ? nfd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	}
@@ -456,9 +464,7 @@ static void update_floor(void)
 {
 	struct rlimit rl;
 
-	atomic_store(&hold_floor, getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
-		     rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)AUDIT_SINK_FD_BASE ?
-		     AUDIT_SINK_FD_BASE : 3);
+	atomic_store(&hold_floor, above_base_free(&rl) ? AUDIT_SINK_FD_BASE : 3);
 }
 
 static bool take_relocator(void)
